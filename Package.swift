@@ -1,0 +1,81 @@
+// swift-tools-version: 6.2
+// Expansion Keeper: the keeper daemon, its operator CLI and its libraries.
+// Layering (see README "Modules"): a module imports only modules of a lower layer.
+//   0  CCurl, CSecp256k1 (system libraries)   EthereumCore (pure values)
+//   1  EthereumABI
+//   2  EthereumSigning   JSONRPC
+//   4  expansion-keeper (CLI)
+//   -  KeeperBench (benchmarks), KeeperFuzz (libFuzzer, opt-in)
+import PackageDescription
+import Foundation
+
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+var targets: [Target] = [
+    // Layer 0: C libraries from Debian, wrapped by exactly one Swift module each.
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+    // Layer 0: pure Ethereum values, no I/O.
+    .target(name: "EthereumCore", swiftSettings: strict),
+    // Layer 1: the ABI codec.
+    .target(name: "EthereumABI", dependencies: ["EthereumCore"], swiftSettings: strict),
+    // Layer 2: keys, signing, transactions, keystores.
+    .target(
+        name: "EthereumSigning",
+        dependencies: [
+            "EthereumCore", "CSecp256k1",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ],
+        swiftSettings: strict),
+    // Layer 2: JSON-RPC over libcurl.
+    .target(name: "JSONRPC", dependencies: ["EthereumCore", "CCurl"], swiftSettings: strict),
+
+    // Layer 4: the operator CLI and daemon.
+    .executableTarget(
+        name: "expansion-keeper",
+        dependencies: [
+            "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict),
+
+    // Benchmarks: every figure beside a reference measured in the same run.
+    .executableTarget(
+        name: "KeeperBench",
+        dependencies: ["EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1"],
+        swiftSettings: strict),
+
+    .testTarget(name: "EthereumCoreTests", dependencies: ["EthereumCore"], resources: [.copy("Vectors")],
+                swiftSettings: strict),
+    .testTarget(name: "EthereumABITests", dependencies: ["EthereumCore", "EthereumABI"], resources: [.copy("Vectors")],
+                swiftSettings: strict),
+    .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"],
+                swiftSettings: strict),
+    .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], swiftSettings: strict),
+    .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),
+]
+
+// libFuzzer targets are built only by deploy/dev/fuzz.sh (they need -sanitize=fuzzer, which supplies main()).
+if ProcessInfo.processInfo.environment["EXPANSION_KEEPER_FUZZ"] != nil {
+    targets.append(.executableTarget(name: "KeeperFuzz", dependencies: ["EthereumCore", "EthereumABI"],
+                                     path: "Tests/Fuzz/KeeperFuzz", swiftSettings: strict))
+}
+
+let package = Package(
+    name: "expansion-keeper",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "expansion-keeper", targets: ["expansion-keeper"]),
+        .executable(name: "KeeperBench", targets: ["KeeperBench"]),
+        .library(name: "EthereumCore", targets: ["EthereumCore"]),
+        .library(name: "EthereumABI", targets: ["EthereumABI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: targets
+)

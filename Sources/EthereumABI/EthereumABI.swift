@@ -1,0 +1,1 @@
+// EthereumABI — placeholder until its module lands.

@@ -1,0 +1,1 @@
+// EthereumSigning — placeholder until its module lands.

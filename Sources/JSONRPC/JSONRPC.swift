@@ -1,0 +1,1 @@
+// JSONRPC — placeholder until its module lands.

@@ -1,0 +1,13 @@
+// KeeperBench — benchmarks. Every figure is printed next to a reference measured in the same run.
+// Build and run in release: `swift run -c release KeeperBench [suite …]` (no suite = all).
+// Suites live one per file (`KeccakBench.swift`, `ABIBench.swift`, …) and register in `suites` below.
+
+let suites: [(name: String, run: () throws -> Void)] = [
+    ("keccak", keccakBench),
+]
+
+let wanted = Set(CommandLine.arguments.dropFirst())
+for suite in suites where wanted.isEmpty || wanted.contains(suite.name) {
+    print("== \(suite.name)")
+    try suite.run()
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+extension ExpansionKeeper {
+    /// Every subcommand group, in the order `--help` lists them. Add a group here when its file lands.
+    static let groups: [any ParsableCommand.Type] = [
+        ABICommand.self,
+    ]
+}
