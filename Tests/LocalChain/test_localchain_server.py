@@ -1,0 +1,333 @@
+"""The local chain over real HTTP: start contract, eth_ methods, txpool semantics, reorgs, fault knobs."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import vyper
+from eth_account import Account
+
+from ethtools import RPC, HTTPStatusError, RPCFailure, checksum, hexint, sign_tx
+from localchain import LocalChainServer
+from rpc import Faults
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEY1 = (1).to_bytes(32, "big")
+KEY2 = (2).to_bytes(32, "big")
+ADDR1 = Account.from_key(KEY1).address
+ADDR2 = Account.from_key(KEY2).address
+
+EMITTER_SRC = """
+event Ping:
+    who: indexed(address)
+    n: uint256
+
+@external
+def ping(n: uint256):
+    for i: uint256 in range(n, bound=100):
+        log Ping(who=msg.sender, n=i)
+
+@external
+def boom():
+    raise "no way"
+"""
+_EMITTER = {}
+
+
+def emitter_bytecode() -> bytes:
+    if "b" not in _EMITTER:
+        out = vyper.compile_code(EMITTER_SRC, output_formats=["bytecode"])
+        _EMITTER["b"] = bytes.fromhex(out["bytecode"][2:])
+    return _EMITTER["b"]
+
+
+def tx(rpc, key, to=None, data=b"", nonce=None, gas=300_000, max_fee=None, tip=10**9, value=0):
+    sender = Account.from_key(key).address
+    if nonce is None:
+        nonce = hexint(rpc.call("eth_getTransactionCount", sender, "pending"))
+    if max_fee is None:
+        max_fee = 2 * hexint(rpc.call("eth_gasPrice")) + tip
+    t = {"type": 2, "chainId": hexint(rpc.call("eth_chainId")), "nonce": nonce, "gas": gas,
+         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "value": value, "data": data}
+    if to is not None:
+        t["to"] = checksum(to)
+    return sign_tx(key, t)
+
+
+def send(rpc, raw):
+    return rpc.call("eth_sendRawTransaction", "0x" + raw.hex())
+
+
+def deploy_emitter(rpc):
+    h = send(rpc, tx(rpc, KEY1, data=emitter_bytecode(), gas=1_000_000))
+    rc = rpc.call("eth_getTransactionReceipt", h)
+    assert rc["status"] == "0x1"
+    return rc["contractAddress"]
+
+
+def ping_data(n):
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(text="ping(uint256)")[:4] + encode(["uint256"], [n])
+
+
+@pytest.fixture
+def server():
+    with LocalChainServer() as s:
+        s.rpc = RPC(s.url)
+        yield s
+        s.rpc.close()
+
+
+# ------------------------------------------------------------------------------------------ start contract
+def test_serve_start_contract_ready_line_and_clean_sigterm():
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "localchain.py"), "serve", "--port", "0",
+                          "--chain-id", "8453", "--logs-max-range", "5"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        ready = json.loads(line)
+        assert ready["url"].startswith("http://127.0.0.1:")
+        assert ready["chain_id"] == 8453
+        assert len(ready["accounts"]) == 10
+        assert ready["accounts"][0]["private_key"] == "0x" + "00" * 31 + "01"
+        assert ready["accounts"][0]["address"].lower() == ADDR1.lower()
+        assert ready["faults"]["logs_max_range"] == 5
+        rpc = RPC(ready["url"])
+        assert rpc.call("eth_chainId") == hex(8453)
+        assert rpc.call("net_version") == "8453"
+        rpc.close()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=10) == 0
+        assert p.stdout.read() == ""  # exactly one line on stdout
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+# ------------------------------------------------------------------------------------------ eth_ methods
+def test_basic_methods_and_encodings(server):
+    rpc = server.rpc
+    assert rpc.call("eth_blockNumber") == "0x0"
+    blk = rpc.call("eth_getBlockByNumber", "latest", False)
+    assert blk["number"] == "0x0" and len(blk["hash"]) == 66
+    assert rpc.call("eth_getBlockByHash", blk["hash"], False)["hash"] == blk["hash"]
+    assert rpc.call("eth_getBlockByNumber", "0x5", False) is None
+    assert rpc.call("eth_getBlockByNumber", "pending", False)["number"] == "0x1"
+    assert rpc.call("eth_getTransactionReceipt", "0x" + "11" * 32) is None
+    assert rpc.call("eth_getTransactionByHash", "0x" + "11" * 32) is None
+    bal = rpc.call("eth_getBalance", ADDR1, "latest")
+    assert bal == hex(10**24) and not bal.startswith("0x0")
+    assert rpc.call("eth_getCode", ADDR1, "latest") == "0x"
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_nope")
+    assert e.value.code == -32601
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_getBalance", "0x1234", "latest")
+    assert e.value.code == -32602
+    # batch, answered by id
+    out = rpc.batch([("eth_chainId",), ("eth_blockNumber",), ("eth_nope",)])
+    assert out[0]["result"] == hex(1337) and out[1]["result"] == "0x0" and out[2]["error"]["code"] == -32601
+
+
+def test_transactions_receipts_logs_call_estimate(server):
+    rpc = server.rpc
+    c = deploy_emitter(rpc)
+    h = send(rpc, tx(rpc, KEY1, to=c, data=ping_data(3)))
+    rc = rpc.call("eth_getTransactionReceipt", h)
+    assert rc["status"] == "0x1" and len(rc["logs"]) == 3
+    assert [lg["logIndex"] for lg in rc["logs"]] == ["0x0", "0x1", "0x2"]
+    t = rpc.call("eth_getTransactionByHash", h)
+    assert t["blockNumber"] == rc["blockNumber"] and t["from"].lower() == ADDR1.lower()
+    logs = rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": c})
+    assert len(logs) == 3 and logs[0]["transactionHash"] == h
+    assert rpc.call("eth_getLogs", {"blockHash": rc["blockHash"]}) == logs
+    # topic filters: topic0 and an OR-list on topic1
+    t0 = logs[0]["topics"][0]
+    who = "0x" + "00" * 12 + ADDR1[2:].lower()
+    assert len(rpc.call("eth_getLogs", {"fromBlock": "0x0", "topics": [t0, [who]]})) == 3
+    assert rpc.call("eth_getLogs", {"fromBlock": "0x0", "topics": [t0, ["0x" + "00" * 32]]}) == []
+    assert rpc.call("eth_getLogs", {"fromBlock": "0x0", "address": ADDR1}) == []
+    # eth_call from an unfunded address, revert reason and data survive
+    from eth_utils import keccak
+
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_call", {"from": "0x" + "99" * 20, "to": c, "data": "0x" + keccak(text="boom()")[:4].hex()},
+                 "latest")
+    assert e.value.code == 3 and e.value.message == "execution reverted: no way"
+    assert e.value.data.startswith("0x08c379a0")
+    gas = hexint(rpc.call("eth_estimateGas", {"from": ADDR1, "to": c, "data": "0x" + ping_data(3).hex()}))
+    assert hexint(rc["gasUsed"]) <= gas <= hexint(rc["gasUsed"]) * 1.1
+    fh = rpc.call("eth_feeHistory", "0x2", "latest", [10, 90])
+    assert len(fh["baseFeePerGas"]) == 3 and len(fh["reward"]) == 2
+
+
+# ------------------------------------------------------------------------------------------ reorgs
+def test_snapshot_revert_is_a_real_reorg(server):
+    rpc = server.rpc
+    c = deploy_emitter(rpc)
+    rpc.call("test_setFaults", {"reinject_on_revert": False})
+    snap = rpc.call("evm_snapshot")
+    base = hexint(rpc.call("eth_blockNumber"))
+    h = send(rpc, tx(rpc, KEY1, to=c, data=ping_data(2)))
+    old = rpc.call("eth_getBlockByNumber", hex(base + 1), False)
+    assert len(rpc.call("eth_getLogs", {"fromBlock": hex(base + 1)})) == 2
+    assert rpc.call("evm_revert", snap) is True
+    assert rpc.call("eth_blockNumber") == hex(base)
+    assert rpc.call("eth_getTransactionReceipt", h) is None
+    assert rpc.call("eth_getTransactionByHash", h) is None
+    assert rpc.call("eth_getBlockByHash", old["hash"], False) is None
+    rpc.call("evm_mine")
+    new = rpc.call("eth_getBlockByNumber", hex(base + 1), False)
+    assert new["number"] == old["number"] and new["hash"] != old["hash"]
+    assert rpc.call("eth_getLogs", {"fromBlock": hex(base + 1)}) == []
+    # a snapshot can be reverted to again
+    assert rpc.call("evm_revert", snap) is True
+
+
+def test_revert_reinjects_orphaned_transactions(server):
+    rpc = server.rpc
+    snap = rpc.call("evm_snapshot")
+    h = send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, value=5))
+    first = rpc.call("eth_getTransactionReceipt", h)["blockHash"]
+    rpc.call("evm_revert", snap)
+    assert rpc.call("eth_getTransactionReceipt", h) is None
+    assert rpc.call("eth_getTransactionByHash", h)["blockHash"] is None  # back in the pool
+    rpc.call("evm_mine")
+    rc = rpc.call("eth_getTransactionReceipt", h)
+    assert rc is not None and rc["blockHash"] != first
+
+
+# ------------------------------------------------------------------------------------------ txpool
+def test_txpool_semantics(server):
+    rpc = server.rpc
+    rpc.call("evm_setAutomine", False)
+    n0 = hexint(rpc.call("eth_getTransactionCount", ADDR1, "latest"))
+    fut = send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0 + 1))  # gap: waits
+    a = tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0, max_fee=10**10, tip=10**9)
+    ha = send(rpc, a)
+    with pytest.raises(RPCFailure) as e:
+        send(rpc, a)
+    assert e.value.message == "already known"
+    low = tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0, max_fee=int(10**10 * 1.05), tip=int(10**9 * 1.05), value=1)
+    with pytest.raises(RPCFailure) as e:
+        send(rpc, low)
+    assert e.value.message == "replacement transaction underpriced"
+    bumped = tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0, max_fee=11 * 10**9, tip=11 * 10**8, value=2)
+    hb = send(rpc, bumped)
+    assert rpc.call("eth_getTransactionByHash", ha) is None  # replaced
+    assert rpc.call("eth_getTransactionCount", ADDR1, "pending") == hex(n0 + 2)
+    assert rpc.call("eth_getTransactionCount", ADDR1, "latest") == hex(n0)
+    rpc.call("evm_mine")
+    assert rpc.call("eth_getTransactionReceipt", hb)["status"] == "0x1"
+    assert rpc.call("eth_getTransactionReceipt", fut)["status"] == "0x1"  # unblocked by the gap filler
+    with pytest.raises(RPCFailure) as e:
+        send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0))
+    assert e.value.message.startswith("nonce too low")
+    with pytest.raises(RPCFailure) as e:
+        send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=None) if False else
+             sign_tx(KEY1, {"type": 2, "chainId": 1, "nonce": n0 + 2, "gas": 21000, "maxFeePerGas": 10**10,
+                            "maxPriorityFeePerGas": 1, "to": ADDR2, "value": 0}))
+    assert "invalid chain id" in e.value.message
+
+
+# ------------------------------------------------------------------------------------------ faults
+def test_fault_http_bursts_latency_drops_truncation(server):
+    rpc = server.rpc
+    rpc.call("test_setFaults", {"http_429": 2, "retry_after": 3, "http_503": 1})
+    for status in (429, 429, 503):
+        with pytest.raises(HTTPStatusError) as e:
+            rpc.call("eth_blockNumber")
+        assert e.value.status == status
+        assert e.value.headers.get("retry-after") == "3"
+    assert rpc.call("eth_blockNumber") == "0x0"
+    rpc.call("test_setFaults", {"latency_ms": 150})
+    t = time.monotonic()
+    rpc.call("eth_blockNumber")
+    assert time.monotonic() - t >= 0.15
+    rpc.call("test_setFaults", {"latency_ms": 0, "drop_connections": 1, "truncate_responses": 1})
+    with pytest.raises((ConnectionError, OSError, Exception)) as e:
+        rpc.call("eth_blockNumber")
+    assert not isinstance(e.value, RPCFailure)
+    with pytest.raises(Exception) as e:  # truncated body: IncompleteRead or a JSON error
+        rpc.call("eth_getBlockByNumber", "latest", False)
+    assert not isinstance(e.value, RPCFailure)
+    assert rpc.call("eth_blockNumber") == "0x0"
+    st = rpc.call("test_stats")["http"]
+    assert st["http_429"] == 2 and st["http_503"] == 1 and st["dropped"] == 1 and st["truncated"] == 1
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("test_setFaults", {"no_such_knob": 1})
+    assert e.value.message == "unknown fault knob: no_such_knob"
+
+
+def test_fault_logs_limits(server):
+    rpc = server.rpc
+    c = deploy_emitter(rpc)
+    for _ in range(4):
+        send(rpc, tx(rpc, KEY1, to=c, data=ping_data(3)))  # 4 blocks x 3 logs
+    head = hexint(rpc.call("eth_blockNumber"))
+    rpc.call("test_setFaults", {"logs_max_range": 2})
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head)})
+    assert e.value.code == -32602 and "block range" in e.value.message and "exceeds limit" in e.value.message
+    assert len(rpc.call("eth_getLogs", {"fromBlock": hex(head - 1), "toBlock": hex(head)})) == 6
+    rpc.call("test_setFaults", {"logs_max_range": None, "logs_max_results": 5})
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head)})
+    assert e.value.code == -32005 and e.value.message == "query returned more than 5 results"
+    # the suggested range fits: 3 logs per block -> one block
+    sug = e.value.data
+    assert len(rpc.call("eth_getLogs", {"fromBlock": sug["from"], "toBlock": sug["to"]})) <= 5
+    rpc.call("test_setFaults", {"logs_error_style": "alchemy"})
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head)})
+    assert e.value.code == -32602 and "this block range should work: [0x0, " in e.value.message
+
+
+def test_fault_mempool_drops_cheap_transactions_and_stalled_head(server):
+    rpc = server.rpc
+    rpc.call("test_setFaults", {"mempool_min_fee": 50 * 10**9})
+    h = send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, max_fee=2 * 10**9))
+    assert len(h) == 66  # acknowledged ...
+    rpc.call("evm_mine")
+    assert rpc.call("eth_getTransactionReceipt", h) is None  # ... but never mined
+    assert rpc.call("eth_getTransactionByHash", h) is None
+    rpc.call("test_setFaults", {"mempool_min_fee": 0, "stall_head": True})
+    seen = rpc.call("eth_blockNumber")
+    rpc.call("evm_mine", {"blocks": 3})
+    assert rpc.call("eth_blockNumber") == seen
+    assert rpc.call("eth_getBlockByNumber", hex(hexint(seen) + 1), False) is None
+    rpc.call("test_setFaults", {"stall_head": False})
+    assert hexint(rpc.call("eth_blockNumber")) == hexint(seen) + 3
+
+
+def test_gzip_and_keepalive(server):
+    rpc = RPC(server.url, gzip_ok=True)
+    assert rpc.call("eth_chainId") == hex(1337)
+    assert rpc.last_headers.get("content-encoding") == "gzip"
+    conn = rpc.conn
+    rpc.call("eth_blockNumber")
+    assert rpc.conn is conn  # same keep-alive connection
+    rpc.close()
+
+
+def test_time_controls(server):
+    rpc = server.rpc
+    t0 = hexint(rpc.call("eth_getBlockByNumber", "latest", False)["timestamp"])
+    rpc.call("evm_increaseTime", 3600)
+    rpc.call("evm_mine")
+    t1 = hexint(rpc.call("eth_getBlockByNumber", "latest", False)["timestamp"])
+    assert t1 >= t0 + 3600
+    rpc.call("evm_mine", {"blocks": 100, "interval": 2})
+    t2 = hexint(rpc.call("eth_getBlockByNumber", "latest", False)["timestamp"])
+    assert rpc.call("eth_blockNumber") == hex(101) and t2 - t1 == 200
+    assert rpc.call("eth_getBlockByNumber", "finalized", False)["number"] == hex(101)
+    rpc.call("test_setFaults", {"finalized_lag": 64, "safe_lag": 32})
+    assert rpc.call("eth_getBlockByNumber", "finalized", False)["number"] == hex(101 - 64)
+    assert rpc.call("eth_getBlockByNumber", "safe", False)["number"] == hex(101 - 32)
