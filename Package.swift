@@ -45,7 +45,10 @@ var targets: [Target] = [
     // Benchmarks: every figure beside a reference measured in the same run.
     .executableTarget(
         name: "KeeperBench",
-        dependencies: ["EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1"],
+        dependencies: [
+            "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
+            .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+        ],
         swiftSettings: strict),
 
     .testTarget(name: "EthereumCoreTests", dependencies: ["EthereumCore"], resources: [.copy("Vectors")],
@@ -76,6 +79,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // Counts heap allocations in KeeperBench (LD_PRELOADed by the benchmark itself).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: targets
 )

@@ -4,7 +4,6 @@
 public struct Keccak256: Sendable {
     /// The sponge's rate in bytes (1088 bits).
     public static let rate = 136
-    private static let rateLanes = 17
 
     /// 25 lanes of 64 bits; `position` is the number of bytes absorbed into the current block.
     private var state: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
@@ -38,12 +37,10 @@ public struct Keccak256: Sendable {
                 }
             }
             // Whole blocks, a lane at a time.
-            while count - offset >= Keccak256.rate {
-                for i in 0..<Keccak256.rateLanes {
-                    lanes[i] ^= UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset + 8 * i, as: UInt64.self))
-                }
-                Keccak256.permute(lanes)
-                offset += Keccak256.rate
+            let blocks = (count - offset) / Keccak256.rate
+            if blocks > 0 {
+                Keccak256.absorb(lanes, base + offset, blocks: blocks)
+                offset += blocks * Keccak256.rate
             }
             // The tail: whole lanes, then bytes.
             while count - offset >= 8 {

@@ -6,6 +6,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("keccak", keccakBench),
 ]
 
+AllocationCounter.preloadIfPossible()
 let wanted = Set(CommandLine.arguments.dropFirst())
 for suite in suites where wanted.isEmpty || wanted.contains(suite.name) {
     print("== \(suite.name)")

@@ -40,42 +40,69 @@ for i in range(0, 24, 4):
     w("        " + ", ".join(f"0x{c:016X}" for c in RC[i:i + 4]) + ",")
 w("    ]")
 w("")
+def rounds(indent):
+    """The 24 rounds over the lane locals a00..a44."""
+    i = " " * indent
+    w(f"{i}for round in 0..<24 {{")
+    for x in range(5):
+        w(f"{i}    let c{x} = " + " ^ ".join(lane(x, y) for y in range(5)))
+    for x in range(5):
+        w(f"{i}    let d{x} = c{(x - 1) % 5} ^ {rot(f'c{(x + 1) % 5}', 1)}")
+    # rho + pi: B[y][2x+3y] = rot(A[x][y] ^ D[x], r[x][y])
+    for x in range(5):
+        for y in range(5):
+            nx, ny = y, (2 * x + 3 * y) % 5
+            name = f"b{nx}{ny}"
+            src = f"({lane(x, y)} ^ d{x})"
+            if ROT[x][y] == 0:
+                w(f"{i}    let {name} = {src}")
+            else:
+                w(f"{i}    let t{x}{y} = {src}")
+                w(f"{i}    let {name} = {rot(f't{x}{y}', ROT[x][y])}")
+    for y in range(5):
+        for x in range(5):
+            w(f"{i}    {lane(x, y)} = b{x}{y} ^ (~b{(x + 1) % 5}{y} & b{(x + 2) % 5}{y})")
+    w(f"{i}    a00 ^= rc[round]")
+    w(f"{i}}}")
+
+
+def load_state(indent):
+    for y in range(5):
+        for x in range(5):
+            w(" " * indent + f"var {lane(x, y)} = s[{x + 5 * y}]")
+
+
+def store_state(indent):
+    for y in range(5):
+        for x in range(5):
+            w(" " * indent + f"s[{x + 5 * y}] = {lane(x, y)}")
+
+
 w("    /// Applies Keccak-f[1600] to the 25 little-endian lanes at `s` in place.")
 w("    @inlinable @inline(__always)")
 w("    static func permute(_ s: UnsafeMutablePointer<UInt64>) {")
 w("        roundConstants.withUnsafeBufferPointer { rc in")
-for y in range(5):
-    for x in range(5):
-        w(f"        var {lane(x, y)} = s[{x + 5 * y}]")
-w("        for round in 0..<24 {")
-# theta
-for x in range(5):
-    w(f"            let c{x} = " + " ^ ".join(lane(x, y) for y in range(5)))
-for x in range(5):
-    w(f"            let d{x} = c{(x - 1) % 5} ^ {rot(f'c{(x + 1) % 5}', 1)}")
-# rho + pi: B[y][2x+3y] = rot(A[x][y] ^ D[x], r[x][y])
-b = {}
-for x in range(5):
-    for y in range(5):
-        nx, ny = y, (2 * x + 3 * y) % 5
-        name = f"b{nx}{ny}"
-        b[(nx, ny)] = name
-        src = f"({lane(x, y)} ^ d{x})"
-        if ROT[x][y] == 0:
-            w(f"            let {name} = {src}")
-        else:
-            w(f"            let t{x}{y} = {src}")
-            w(f"            let {name} = {rot(f't{x}{y}', ROT[x][y])}")
-# chi
-for y in range(5):
-    for x in range(5):
-        w(f"            {lane(x, y)} = b{x}{y} ^ (~b{(x + 1) % 5}{y} & b{(x + 2) % 5}{y})")
-# iota
-w("            a00 ^= rc[round]")
+load_state(12)
+rounds(12)
+store_state(12)
 w("        }")
-for y in range(5):
-    for x in range(5):
-        w(f"        s[{x + 5 * y}] = {lane(x, y)}")
+w("    }")
+w("")
+w("    /// Absorbs `blocks` whole 136-byte blocks from `p` into the lanes at `s`: XOR 17 lanes, permute,")
+w("    /// repeat — the state stays in locals across blocks.")
+w("    @inlinable")
+w("    static func absorb(_ s: UnsafeMutablePointer<UInt64>, _ p: UnsafeRawPointer, blocks: Int) {")
+w("        roundConstants.withUnsafeBufferPointer { rc in")
+load_state(12)
+w("            var offset = 0")
+w("            for _ in 0..<blocks {")
+for k in range(17):
+    x, y = k % 5, k // 5
+    w(f"                {lane(x, y)} ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + {8 * k}, as: UInt64.self))")
+w("                offset += 136")
+rounds(16)
+w("            }")
+store_state(12)
 w("        }")
 w("    }")
 w("}")

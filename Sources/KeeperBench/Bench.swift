@@ -1,0 +1,96 @@
+import MallocInterposerSwift
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One benchmark figure: time per operation and heap allocations per operation.
+struct Measurement {
+    let nsPerOp: Double
+    /// Heap allocations per operation (malloc/calloc/realloc calls counted by malloc-interposer),
+    /// or nil when the interposer is not preloaded.
+    let allocsPerOp: Double?
+}
+
+/// Measures `body` (which performs `iterations` operations): one warm-up, then the best of `rounds`.
+/// Allocations are counted over one separate round with the interposer hooked.
+func measure(iterations: Int, rounds: Int = 7, _ body: () -> Void) -> Measurement {
+    withoutActuallyEscaping(body) { compare(iterations: iterations, rounds: rounds, $0).first! }
+}
+
+/// Measures several bodies (each performing `iterations` operations) with their rounds interleaved,
+/// so load from other processes affects all of them alike; reports the best round of each.
+func compare(iterations: Int, rounds: Int = 7, _ bodies: () -> Void...) -> [Measurement] {
+    for body in bodies { body() }
+    var best = [Double](repeating: .infinity, count: bodies.count)
+    for _ in 0..<rounds {
+        for (i, body) in bodies.enumerated() {
+            let start = ContinuousClock.now
+            body()
+            let elapsed = ContinuousClock.now - start
+            let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+            best[i] = min(best[i], ns)
+        }
+    }
+    return bodies.enumerated().map { i, body in
+        Measurement(nsPerOp: best[i] / Double(iterations), allocsPerOp: countAllocations(iterations: iterations, body))
+    }
+}
+
+/// Heap allocations per operation over one run of `body`, or nil without the interposer.
+func countAllocations(iterations: Int, _ body: () -> Void) -> Double? {
+    guard AllocationCounter.isActive else { return nil }
+    MallocInterposerSwift.reset()
+    MallocInterposerSwift.hook()
+    body()
+    MallocInterposerSwift.unhook()
+    return Double(MallocInterposerSwift.getStatistics().mallocCount) / Double(iterations)
+}
+
+/// Whether malloc-interposer is really counting in this process (it must be LD_PRELOADed on Linux).
+enum AllocationCounter {
+    static let isActive: Bool = {
+        MallocInterposerSwift.initialize()
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+        let probe = [Int](repeating: 7, count: 1000)
+        MallocInterposerSwift.unhook()
+        let counted = MallocInterposerSwift.getStatistics().mallocCount
+        return probe.count == 1000 && counted > 0
+    }()
+
+    /// Re-executes this benchmark with the interposer preloaded, when it sits next to the executable
+    /// and is not loaded yet. Returns only when no re-exec happened.
+    static func preloadIfPossible() {
+        let env = "EXPANSION_KEEPER_BENCH_PRELOADED"
+        guard getenv(env) == nil else { return }
+        let exe = CommandLine.arguments[0]
+        guard let slash = exe.lastIndex(of: "/") else { return }
+        let lib = String(exe[..<slash]) + "/libMallocInterposerSwift.so"
+        guard access(lib, R_OK) == 0 else { return }
+        setenv(env, "1", 1)
+        setenv("LD_PRELOAD", lib, 1)
+        var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
+        argv.append(nil)
+        execv(exe, argv)
+        // execv only returns on failure: carry on without allocation counts.
+    }
+}
+
+/// Formats a number with a fixed number of decimals.
+func fmt(_ value: Double, _ decimals: Int = 1) -> String {
+    var s = String(Int((value * pow(10, Double(decimals))).rounded()))
+    if decimals > 0 {
+        while s.count <= decimals { s = "0" + s }
+        s.insert(".", at: s.index(s.endIndex, offsetBy: -decimals))
+    }
+    return s
+}
+
+/// Pads a column.
+func col(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// Keeps a value alive so the optimiser cannot drop the work that produced it.
+@inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
