@@ -67,7 +67,9 @@ public struct Address: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Lowercase `0x` hex.
     public var lowercased: String { Hex.encode(bytes) }
 
+    /// The EIP-55 checksummed form.
     public var description: String { checksummed }
 
+    /// Orders addresses by their bytes.
     public static func < (a: Address, b: Address) -> Bool { (a.hi, a.mid, a.lo) < (b.hi, b.mid, b.lo) }
 }

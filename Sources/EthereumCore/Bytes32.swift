@@ -79,8 +79,10 @@ public struct Bytes32: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Lowercase `0x` + 64 hex digits.
     public var hexString: String { Hex.encode(bytes) }
+    /// Lowercase `0x` hex.
     public var description: String { hexString }
 
+    /// Orders by bytes (big-endian).
     public static func < (a: Bytes32, b: Bytes32) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }

@@ -13,6 +13,7 @@ public enum EthereumCoreError: Error, Equatable, Sendable, CustomStringConvertib
     /// RLP input was rejected at byte `offset`.
     case invalidRLP(reason: String, offset: Int)
 
+    /// A one-line message naming the offending input.
     public var description: String {
         switch self {
         case let .invalidHex(reason, offset):

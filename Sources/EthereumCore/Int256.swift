@@ -63,14 +63,18 @@ public struct Int256: Hashable, Comparable, Sendable, CustomStringConvertible, E
         return (r, isNegative != o.isNegative && r.isNegative != isNegative)
     }
 
+    /// Sum; traps on signed overflow.
     public static func + (a: Int256, b: Int256) -> Int256 {
         let (r, o) = a.addingReportingOverflow(b); precondition(!o, "Int256 addition overflow"); return r
     }
+    /// Difference; traps on signed overflow.
     public static func - (a: Int256, b: Int256) -> Int256 {
         let (r, o) = a.subtractingReportingOverflow(b); precondition(!o, "Int256 subtraction overflow"); return r
     }
+    /// Negation; traps for `min`.
     public static prefix func - (a: Int256) -> Int256 { Int256.zero - a }
 
+    /// Signed order.
     public static func < (a: Int256, b: Int256) -> Bool {
         if a.isNegative != b.isNegative { return a.isNegative }
         return a.bitPattern < b.bitPattern
@@ -78,5 +82,6 @@ public struct Int256: Hashable, Comparable, Sendable, CustomStringConvertible, E
 
     /// Decimal with a leading `-` when negative.
     public var decimalString: String { (isNegative ? "-" : "") + magnitude.decimalString }
+    /// Decimal digits (signed where applicable).
     public var description: String { decimalString }
 }

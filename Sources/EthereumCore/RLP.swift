@@ -49,6 +49,7 @@ public enum RLP {
         public var maxInputBytes: Int
         /// Reasonable defaults for transactions and block data.
         public static let `default` = Limits(maxDepth: 32, maxInputBytes: 16 << 20)
+        /// Custom limits.
         public init(maxDepth: Int, maxInputBytes: Int) { self.maxDepth = maxDepth; self.maxInputBytes = maxInputBytes }
     }
 

@@ -88,6 +88,7 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
 
     // MARK: Comparison
 
+    /// Numeric order.
     @inlinable public static func < (a: UInt256, b: UInt256) -> Bool {
         if a.l3 != b.l3 { return a.l3 < b.l3 }
         if a.l2 != b.l2 { return a.l2 < b.l2 }
@@ -198,38 +199,52 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
 
     // MARK: Operators
 
+    /// Sum; traps on overflow.
     @inlinable public static func + (a: UInt256, b: UInt256) -> UInt256 {
         let (r, o) = a.addingReportingOverflow(b)
         precondition(!o, "UInt256 addition overflow")
         return r
     }
+    /// Difference; traps below zero.
     @inlinable public static func - (a: UInt256, b: UInt256) -> UInt256 {
         let (r, o) = a.subtractingReportingOverflow(b)
         precondition(!o, "UInt256 subtraction underflow")
         return r
     }
+    /// Product; traps on overflow.
     public static func * (a: UInt256, b: UInt256) -> UInt256 {
         let (r, o) = a.multipliedReportingOverflow(by: b)
         precondition(!o, "UInt256 multiplication overflow")
         return r
     }
+    /// Quotient; traps on division by zero.
     public static func / (a: UInt256, b: UInt256) -> UInt256 { a.quotientAndRemainder(dividingBy: b).quotient }
+    /// Remainder; traps on division by zero.
     public static func % (a: UInt256, b: UInt256) -> UInt256 { a.quotientAndRemainder(dividingBy: b).remainder }
+    /// Sum modulo 2^256.
     @inlinable public static func &+ (a: UInt256, b: UInt256) -> UInt256 { a.addingReportingOverflow(b).partialValue }
+    /// Difference modulo 2^256.
     @inlinable public static func &- (a: UInt256, b: UInt256) -> UInt256 { a.subtractingReportingOverflow(b).partialValue }
+    /// Product modulo 2^256.
     public static func &* (a: UInt256, b: UInt256) -> UInt256 { a.multipliedReportingOverflow(by: b).partialValue }
+    /// Adds in place; traps on overflow.
     public static func += (a: inout UInt256, b: UInt256) { a = a + b }
+    /// Subtracts in place; traps below zero.
     public static func -= (a: inout UInt256, b: UInt256) { a = a - b }
 
+    /// Bitwise AND.
     @inlinable public static func & (a: UInt256, b: UInt256) -> UInt256 {
         UInt256(l0: a.l0 & b.l0, l1: a.l1 & b.l1, l2: a.l2 & b.l2, l3: a.l3 & b.l3)
     }
+    /// Bitwise OR.
     @inlinable public static func | (a: UInt256, b: UInt256) -> UInt256 {
         UInt256(l0: a.l0 | b.l0, l1: a.l1 | b.l1, l2: a.l2 | b.l2, l3: a.l3 | b.l3)
     }
+    /// Bitwise XOR.
     @inlinable public static func ^ (a: UInt256, b: UInt256) -> UInt256 {
         UInt256(l0: a.l0 ^ b.l0, l1: a.l1 ^ b.l1, l2: a.l2 ^ b.l2, l3: a.l3 ^ b.l3)
     }
+    /// Bitwise NOT.
     @inlinable public static prefix func ~ (a: UInt256) -> UInt256 {
         UInt256(l0: ~a.l0, l1: ~a.l1, l2: ~a.l2, l3: ~a.l3)
     }
@@ -334,5 +349,6 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
         return "0x" + (hex.hasPrefix("0") ? String(hex.dropFirst()) : hex)
     }
 
+    /// Decimal digits (signed where applicable).
     public var description: String { decimalString }
 }
