@@ -15,7 +15,9 @@ What eth-tester does not give us and this module adds (see ENVIRONMENT-NOTES.md)
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -443,7 +445,7 @@ class Chain:
         header = self.blocks[-1 if number is None else number].block.header
         vm = self.evm.get_vm(at_header=header)
         sender = tx_fields.get("from") or b"\x00" * 20
-        with vm.in_costless_state() as state:
+        with self._costless_state(vm, header, latest=number is None or number == self.head_number) as state:
             nonce = state.get_nonce(sender)
             builder = vm.get_transaction_builder()
             gas = tx_fields.get("gas") or header.gas_limit
@@ -463,6 +465,25 @@ class Chain:
             if state.get_balance(sender) < need:
                 state.set_balance(sender, need)
             return state.apply_transaction(spoof)
+
+    @contextlib.contextmanager
+    def _costless_state(self, vm, header, latest: bool):
+        """py-evm's in_costless_state, with the timestamp the next block will really get (so a call at the
+        head sees the same TIMESTAMP as a transaction mined next), base fee 0."""
+        temp_block = vm.generate_block_from_parent_header_and_coinbase(header, header.coinbase)
+        if latest:
+            ts = self.next_timestamp if self.next_timestamp is not None else int(time.time()) + self.time_offset
+            ts = max(ts, header.timestamp + 1)
+        else:
+            ts = header.timestamp + 1
+        free_header = temp_block.header.copy(base_fee_per_gas=0, timestamp=ts)
+        prev_hashes = itertools.chain((header.hash,), vm.previous_hashes)
+        state = vm.build_state(vm.chaindb.db, free_header, vm.chain_context, prev_hashes)
+        snap = state.snapshot()
+        try:
+            yield state
+        finally:
+            state.revert(snap)
 
     def call(self, tx_fields: dict, number: Optional[int] = None) -> bytes:
         comp = self._exec(tx_fields, number)
