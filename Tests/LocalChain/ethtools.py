@@ -18,7 +18,8 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CONTRACTS_OUT = os.path.join(REPO, "deploy", "contracts", "out")
+# EXPANSION_CONTRACTS_OUT points the tests at other artifacts (used by Tests/ContractTests/mutants.py)
+CONTRACTS_OUT = os.environ.get("EXPANSION_CONTRACTS_OUT") or os.path.join(REPO, "deploy", "contracts", "out")
 
 
 class RPCFailure(Exception):
