@@ -158,6 +158,7 @@ class Chain:
         self.snapshots: dict[int, bytes] = {}
         self._next_snapshot = 1
         self.blocks: list[BlockInfo] = []
+        self.by_hash: dict[bytes, int] = {}
         self.tx_index: dict[bytes, tuple[int, int]] = {}
         genesis = self.evm.get_canonical_block_by_number(0)
         self._index_block(genesis)
@@ -227,16 +228,15 @@ class Chain:
         info = BlockInfo(block.number, block.hash, block, receipts, logs, tx_hashes, senders)
         assert block.number == len(self.blocks), (block.number, len(self.blocks))
         self.blocks.append(info)
+        self.by_hash[info.hash] = info.number
         for i, h in enumerate(tx_hashes):
             self.tx_index[h] = (block.number, i)
         return info
 
     def block_by_hash(self, h: bytes) -> Optional[BlockInfo]:
         # canonical blocks only (a reorged-out hash is unknown, as on a node that pruned side chains)
-        for info in reversed(self.blocks):
-            if info.hash == h:
-                return info
-        return None
+        n = self.by_hash.get(h)
+        return None if n is None else self.blocks[n]
 
     def find_tx(self, h: bytes) -> Optional[tuple[BlockInfo, int]]:
         loc = self.tx_index.get(h)
@@ -354,6 +354,7 @@ class Chain:
             self.evm.chain_id = self.chain_id
         del self.blocks[info.number + 1 :]
         for o in orphans:
+            self.by_hash.pop(o.hash, None)
             for h in o.tx_hashes:
                 self.tx_index.pop(h, None)
         # py-evm derives the next header's timestamp from the clock; keep ours monotonic above the parent

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Optional
 
 import rlp
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from chain import Chain, ChainError, RevertError, _fee_caps, _tx_type
 
@@ -89,7 +89,7 @@ def d(b: bytes) -> str:
 def addr(b: Optional[bytes]) -> Optional[str]:
     if b is None or b == b"":
         return None
-    return to_checksum_address(b).lower()
+    return "0x" + bytes(b).hex()
 
 
 def parse_quantity(v: Any, what: str = "quantity") -> int:

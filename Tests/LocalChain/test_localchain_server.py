@@ -331,3 +331,60 @@ def test_time_controls(server):
     rpc.call("test_setFaults", {"finalized_lag": 64, "safe_lag": 32})
     assert rpc.call("eth_getBlockByNumber", "finalized", False)["number"] == hex(101 - 64)
     assert rpc.call("eth_getBlockByNumber", "safe", False)["number"] == hex(101 - 32)
+
+
+def test_batches_notifications_and_control_batches_skip_http_faults(server):
+    rpc = server.rpc
+    # a notification (no id) gets no answer; the rest of the batch is answered in order
+    resp = rpc.raw([{"jsonrpc": "2.0", "method": "eth_blockNumber"},
+                    {"jsonrpc": "2.0", "id": "a", "method": "eth_chainId"},
+                    {"jsonrpc": "2.0", "id": 7, "method": "nope"}, 5])
+    assert [r.get("id") for r in resp] == ["a", 7, None]
+    assert resp[2]["error"]["code"] == -32600
+    rpc.call("test_setFaults", {"http_503": 1})
+    assert rpc.call("evm_snapshot")  # control call: not consumed by the burst
+    with pytest.raises(HTTPStatusError):
+        rpc.batch([("eth_blockNumber",), ("evm_mine",)])  # mixed batch: subject to faults
+    assert rpc.call("eth_blockNumber") == "0x0"
+
+
+def test_interval_mining_and_automine_off(server):
+    rpc = server.rpc
+    rpc.call("evm_setAutomine", False)
+    h = send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, value=1))
+    assert rpc.call("eth_getTransactionReceipt", h) is None
+    assert rpc.call("txpool_status") == {"pending": "0x1", "queued": "0x0"}
+    rpc.call("evm_setIntervalMining", 50)
+    deadline = time.time() + 5
+    while rpc.call("eth_getTransactionReceipt", h) is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert rpc.call("eth_getTransactionReceipt", h)["status"] == "0x1"
+    time.sleep(0.3)
+    rpc.call("evm_setIntervalMining", 0)
+    n = hexint(rpc.call("eth_blockNumber"))
+    assert n >= 3
+    time.sleep(0.2)
+    assert hexint(rpc.call("eth_blockNumber")) == n
+
+
+def test_queued_transactions_wait_and_dropped_pool(server):
+    rpc = server.rpc
+    far = send(rpc, tx(rpc, KEY2, to=ADDR1, gas=21000, nonce=3))
+    content = rpc.call("txpool_content")
+    assert "3" in content["queued"][ADDR2.lower()]
+    rpc.call("evm_mine")
+    assert rpc.call("eth_getTransactionReceipt", far) is None
+    assert rpc.call("test_dropTransaction", far) is True
+    assert rpc.call("eth_getTransactionByHash", far) is None
+    assert rpc.call("test_dropPending") == "0x0"
+
+
+def test_eth_getlogs_is_fast_over_many_blocks(server):
+    rpc = server.rpc
+    c = deploy_emitter(rpc)
+    rpc.call("evm_mine", {"blocks": 2000})
+    send(rpc, tx(rpc, KEY1, to=c, data=ping_data(50)))
+    t = time.monotonic()
+    logs = rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": c})
+    assert len(logs) == 50 and time.monotonic() - t < 0.5
+    assert rpc.call("eth_getBlockByHash", logs[0]["blockHash"], False)["number"] == logs[0]["blockNumber"]
