@@ -55,7 +55,7 @@ var targets: [Target] = [
                 swiftSettings: strict),
     .testTarget(name: "EthereumABITests", dependencies: ["EthereumCore", "EthereumABI"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"],
+    .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
     .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),

@@ -1,1 +1,0 @@
-// EthereumSigning — placeholder until its module lands.
