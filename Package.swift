@@ -57,7 +57,8 @@ var targets: [Target] = [
                 swiftSettings: strict),
     .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], swiftSettings: strict),
+    .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
+                swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),
 ]
 

@@ -1,1 +1,0 @@
-// JSONRPC — placeholder until its module lands.

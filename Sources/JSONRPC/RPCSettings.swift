@@ -1,0 +1,71 @@
+/// Every RPC setting an operator can tune (README "rpc" lists them with their defaults).
+public struct RPCSettings: Sendable, Equatable {
+    /// Timeouts, response size cap, connections per endpoint.
+    public var transport = TransportSettings()
+    /// Retries of one request after its first attempt (transport errors, 429, 5xx, garbled bodies).
+    public var maxRetries = 6
+    /// First retry delay in seconds; doubles per attempt (with jitter) up to `retryMaxDelay`.
+    public var retryBaseDelay = 0.2
+    /// Longest delay between retries, in seconds (a server's `Retry-After` may ask for more, up to `retryAfterCap`).
+    public var retryMaxDelay = 10.0
+    /// The longest `Retry-After` honoured, in seconds.
+    public var retryAfterCap = 60.0
+    /// Consecutive failures after which an endpoint is backed off (and requests fail over to the next).
+    public var failuresBeforeBackoff = 1
+    /// First back-off of a failing endpoint in seconds; doubles per further failure up to `endpointBackoffMax`.
+    public var endpointBackoffBase = 1.0
+    /// Longest back-off of a failing endpoint, in seconds; after it the endpoint (the primary first) is tried again.
+    public var endpointBackoffMax = 60.0
+    /// Client-side request rate limit over all endpoints, requests per second (0 = unlimited).
+    public var requestsPerSecond = 0.0
+    /// Requests allowed at once above the rate before the limiter makes callers wait.
+    public var rateBurst = 10
+    /// Most calls in one JSON-RPC batch (larger batches are split).
+    public var maxBatchSize = 100
+
+    /// The defaults listed in the README.
+    public init() {}
+
+    /// Checks ranges; throws `.invalidArgument` naming the setting.
+    public func validate() throws(RPCError) {
+        if maxRetries < 0 { throw .invalidArgument(what: "maxRetries must be >= 0") }
+        if !(retryBaseDelay >= 0) || !(retryMaxDelay >= retryBaseDelay) { throw .invalidArgument(what: "retry delays must satisfy 0 <= base <= max") }
+        if !(retryAfterCap >= 0) { throw .invalidArgument(what: "retryAfterCap must be >= 0") }
+        if failuresBeforeBackoff < 1 { throw .invalidArgument(what: "failuresBeforeBackoff must be >= 1") }
+        if !(endpointBackoffBase >= 0) || !(endpointBackoffMax >= endpointBackoffBase) { throw .invalidArgument(what: "endpoint back-off must satisfy 0 <= base <= max") }
+        if !(requestsPerSecond >= 0) || !requestsPerSecond.isFinite { throw .invalidArgument(what: "requestsPerSecond must be >= 0") }
+        if rateBurst < 1 { throw .invalidArgument(what: "rateBurst must be >= 1") }
+        if maxBatchSize < 1 { throw .invalidArgument(what: "maxBatchSize must be >= 1") }
+    }
+}
+
+/// Counters an operator (and the tests) can read: what the client had to do to get answers.
+public struct RPCStats: Sendable, Equatable {
+    /// HTTP requests sent (every attempt counts).
+    public var requests = 0
+    /// Attempts repeated after a retryable error.
+    public var retries = 0
+    public var http429 = 0
+    public var http5xx = 0
+    /// Transport failures (connect, timeout, dropped connection).
+    public var transportErrors = 0
+    /// Bodies that were not valid JSON-RPC (truncated, garbled).
+    public var decodingErrors = 0
+    /// JSON-RPC error objects received (any code).
+    public var serverErrors = 0
+    /// Switches from one endpoint to another (including the return to the primary).
+    public var failovers = 0
+    /// Requests sent to each endpoint, in configuration order.
+    public var requestsPerEndpoint: [Int] = []
+
+    /// Zeroed counters.
+    public init() {}
+}
+
+/// Something the client did that an operator may want to see (the `logs` command prints these).
+public enum RPCEvent: Sendable {
+    /// A request will be retried after `delay` seconds because of `error`.
+    case retry(method: String, attempt: Int, endpoint: String, error: RPCError, delay: Double)
+    /// Requests moved from one endpoint to another.
+    case failover(from: String, to: String)
+}
