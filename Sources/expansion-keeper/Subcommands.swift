@@ -4,5 +4,7 @@ extension ExpansionKeeper {
     /// Every subcommand group, in the order `--help` lists them. Add a group here when its file lands.
     static let groups: [any ParsableCommand.Type] = [
         ABICommand.self,
+        KeysCommand.self,
+        TxCommand.self,
     ]
 }
