@@ -1,0 +1,312 @@
+import EthereumCore
+
+/// The ABI decoder (Solidity ABI spec, "Formal Specification of the Encoding"), for hostile input.
+/// Every offset and length is bounds-checked before use, nesting is limited, values must fit their types
+/// (no dirty high bytes, bools 0/1, proper sign extension, zero padding), and only the canonical layout is
+/// accepted: each offset must point exactly where the canonical encoder puts that tail (no loops, aliasing
+/// or gaps) and no bytes may follow the data. Errors carry the byte offset of the offending word.
+public enum ABIDecoder {
+    /// Bounds for decoding untrusted input.
+    public struct Limits: Sendable {
+        /// Deepest nesting of arrays and tuples (the parser already caps types at `ABIType.maxDepth`).
+        public var maxDepth: Int
+        /// Largest input accepted, in bytes.
+        public var maxInputBytes: Int
+        /// Accept bytes after the encoded values (some calldata carries appended data); off by default.
+        public var allowTrailingBytes: Bool
+        /// Depth 32, 16 MiB, no trailing bytes.
+        public static let `default` = Limits(maxDepth: 32, maxInputBytes: 16 << 20, allowTrailingBytes: false)
+        /// Limits from their parts.
+        public init(maxDepth: Int, maxInputBytes: Int, allowTrailingBytes: Bool = false) {
+            self.maxDepth = maxDepth; self.maxInputBytes = maxInputBytes; self.allowTrailingBytes = allowTrailingBytes
+        }
+    }
+
+    /// Decodes `data` as the tuple of `types` (the values of `enc((v1,…,vn))`).
+    public static func decode(_ types: [ABIType], from data: [UInt8], limits: Limits = .default) throws(ABIError) -> [ABIValue] {
+        for t in types { try t.validate() }
+        return try decodeValidated(types, from: data, reportingOffsetsFrom: 0, limits: limits)
+    }
+
+    /// Decodes `data[start...]` for already-validated types; error offsets count from the start of `data`.
+    static func decodeValidated(_ types: [ABIType], from data: [UInt8], reportingOffsetsFrom start: Int = 0,
+                                limits: Limits = .default) throws(ABIError) -> [ABIValue] {
+        guard data.count - start <= limits.maxInputBytes else {
+            throw .limitExceeded(what: "input of \(data.count - start) bytes", limit: limits.maxInputBytes, offset: start)
+        }
+        let result = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<[ABIValue], ABIError> in
+            do throws(ABIError) {
+                let reader = Reader(buffer: UnsafeRawBufferPointer(rebasing: raw[start...]), report: start, limits: limits)
+                let (values, end) = try reader.tuple(types[...], at: 0, depth: 1)
+                if end != reader.count && !limits.allowTrailingBytes {
+                    throw .trailingBytes(offset: start + end, count: reader.count - end)
+                }
+                return .success(values)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Reads one encoding. Positions are indices into `buffer`; `report` is added to every offset in errors.
+    struct Reader {
+        let buffer: UnsafeRawBufferPointer
+        let report: Int
+        let limits: Limits
+        var count: Int { buffer.count }
+
+        init(buffer: UnsafeRawBufferPointer, report: Int, limits: Limits) {
+            self.buffer = buffer; self.report = report; self.limits = limits
+        }
+
+        @inline(__always) func word(_ type: ABIType, at p: Int) throws(ABIError) -> Bytes32 {
+            guard p <= count - 32 else { throw .truncated(type: type.canonical, offset: report + p, needed: 32, available: max(0, count - p)) }
+            return Bytes32(loadingFrom: buffer, at: p)
+        }
+
+        /// A length or offset word as an `Int`, or nil when it does not fit in 63 bits.
+        @inline(__always) static func smallInt(_ w: Bytes32) -> Int? {
+            (w.w0 | w.w1 | w.w2) == 0 && w.w3 <= UInt64(Int.max) ? Int(w.w3) : nil
+        }
+
+        /// Checks and converts one elementary word (bounds already checked).
+        @inline(__always) func elementary(_ type: ABIType, _ w: Bytes32, at p: Int) throws(ABIError) -> ABIValue {
+            try Reader.elementary(type, w, offset: report + p)
+        }
+
+        /// Checks and converts one elementary word; `offset` is the position reported in errors.
+        @inline(__always) static func elementary(_ type: ABIType, _ w: Bytes32, offset: Int) throws(ABIError) -> ABIValue {
+            let p = offset
+            switch type {
+            case let .uint(bits):
+                let v = UInt256(word: w)
+                guard bits == 256 || (v >> bits).isZero else {
+                    throw .invalidValue(type: type.canonical, offset: p, reason: "value \(v.hexString) has non-zero bits above bit \(bits)")
+                }
+                return .uint(v)
+            case let .int(bits):
+                let v = Int256(bitPattern: UInt256(word: w))
+                guard ABICodecSupport.fitsSigned(v, bits: bits) else {
+                    throw .invalidValue(type: type.canonical, offset: p, reason: "word \(w.hexString) is not a sign-extended \(bits)-bit value")
+                }
+                return .int(v)
+            case .address:
+                guard w.w0 == 0 && w.w1 >> 32 == 0 else {
+                    throw .invalidValue(type: "address", offset: p, reason: "non-zero high 12 bytes")
+                }
+                return .address(Address(lowBytesOf: w))
+            case .bool:
+                guard (w.w0 | w.w1 | w.w2) == 0 && w.w3 <= 1 else {
+                    throw .invalidValue(type: "bool", offset: p, reason: "word \(w.hexString) is neither 0 nor 1")
+                }
+                return .bool(w.w3 == 1)
+            case let .fixedBytes(n):
+                if n < 32 {
+                    let bits = (32 - n) * 8
+                    guard (UInt256(word: w) & (UInt256.max >> (256 - bits))).isZero else {
+                        throw .dirtyPadding(type: type.canonical, offset: p)
+                    }
+                }
+                return .fixedBytes(w, count: n)
+            default:
+                throw .invalidType(text: type.canonical, reason: "not an elementary type", offset: 0)
+            }
+        }
+
+        /// Decodes a value of `type` whose encoding starts at `p` (in place for static types, the tail for
+        /// dynamic ones). Returns the value and the end of its encoding.
+        func value(_ type: ABIType, at p: Int, depth: Int) throws(ABIError) -> (ABIValue, Int) {
+            switch type {
+            case .uint, .int, .address, .bool, .fixedBytes:
+                return (try elementary(type, try word(type, at: p), at: p), p + 32)
+            case .bytes, .string:
+                let lw = try word(type, at: p)
+                let available = count - p - 32
+                guard let n = Reader.smallInt(lw), n <= available else {
+                    throw .invalidLength(type: type.canonical, offset: report + p, length: UInt256(word: lw).description,
+                                         reason: "exceeds the \(available) bytes that follow")
+                }
+                let padded = (n + 31) & ~31
+                guard padded <= available else {
+                    throw .truncated(type: type.canonical, offset: report + p + 32, needed: padded, available: available)
+                }
+                let content = UnsafeRawBufferPointer(rebasing: buffer[(p + 32)..<(p + 32 + n)])
+                for i in (p + 32 + n)..<(p + 32 + padded) where buffer[i] != 0 {
+                    throw .dirtyPadding(type: type.canonical, offset: report + i)
+                }
+                if case .string = type {
+                    guard let s = String(validating: content, as: UTF8.self) else { throw .invalidUTF8(offset: report + p + 32) }
+                    return (.string(s), p + 32 + padded)
+                }
+                return (.bytes([UInt8](content)), p + 32 + padded)
+            case let .fixedArray(t, n):
+                try checkDepth(depth, at: p)
+                let (list, end) = try sequence(of: t, count: n, at: p, depth: depth + 1, arrayType: type)
+                return (.array(list), end)
+            case let .array(t):
+                try checkDepth(depth, at: p)
+                let lw = try word(type, at: p)
+                let available = count - p - 32
+                guard let n = Reader.smallInt(lw), n <= available / t.headSize else {
+                    throw .invalidLength(type: type.canonical, offset: report + p, length: UInt256(word: lw).description,
+                                         reason: "elements cannot fit in the \(available) bytes that follow")
+                }
+                let (list, end) = try sequence(of: t, count: n, at: p + 32, depth: depth + 1, arrayType: type)
+                return (.array(list), end)
+            case let .tuple(ts):
+                try checkDepth(depth, at: p)
+                let (values, end) = try tuple(ts[...], at: p, depth: depth + 1)
+                return (.tuple(ABIList(values)), end)
+            }
+        }
+
+        @inline(__always) func checkDepth(_ depth: Int, at p: Int) throws(ABIError) {
+            guard depth <= limits.maxDepth else { throw .limitExceeded(what: "nesting depth", limit: limits.maxDepth, offset: report + p) }
+        }
+
+        /// Follows the offset word of a dynamic value at head position `h` of a block starting at `block`;
+        /// it must equal `expected` (relative to the block). Returns the absolute tail position.
+        @inline(__always) func tail(_ type: ABIType, head h: Int, block: Int, expected: Int) throws(ABIError) -> Int {
+            let ow = try word(type, at: h)
+            guard let o = Reader.smallInt(ow), o == expected else {
+                throw .nonCanonicalOffset(type: type.canonical, offset: report + h, found: UInt256(word: ow).description, expected: expected)
+            }
+            return block + o
+        }
+
+        /// The head/tail block of a tuple starting at `p`.
+        func tuple(_ types: ArraySlice<ABIType>, at p: Int, depth: Int) throws(ABIError) -> ([ABIValue], Int) {
+            var head = 0
+            for t in types { head += t.headSize }
+            var values: [ABIValue] = []
+            values.reserveCapacity(types.count)
+            var h = p
+            var expected = head
+            for t in types {
+                if t.isDynamic {
+                    let start = try tail(t, head: h, block: p, expected: expected)
+                    let (v, end) = try value(t, at: start, depth: depth)
+                    values.append(v)
+                    expected = end - p
+                    h += 32
+                } else {
+                    let (v, end) = try value(t, at: h, depth: depth)
+                    values.append(v)
+                    h = end
+                }
+            }
+            return (values, p + expected)
+        }
+
+        /// `n` elements of `t` laid out as a block starting at `p` (the body of `T[k]` or of `T[]` after its length).
+        func sequence(of t: ABIType, count n: Int, at p: Int, depth: Int, arrayType: ABIType) throws(ABIError) -> (ABIList, Int) {
+            if t.isDynamic {
+                var values: [ABIValue] = []
+                values.reserveCapacity(n)
+                var expected = 32 * n
+                for i in 0..<n {
+                    let start = try tail(t, head: p + 32 * i, block: p, expected: expected)
+                    let (v, end) = try value(t, at: start, depth: depth)
+                    values.append(v)
+                    expected = end - p
+                }
+                return (ABIList(values), p + expected)
+            }
+            let size = t.headSize
+            guard n <= (count - p) / size else {
+                throw .truncated(type: arrayType.canonical, offset: report + p, needed: n * size, available: max(0, count - p))
+            }
+            if t.isElementary {
+                var values: [ABIValue] = []
+                values.reserveCapacity(n)
+                for i in 0..<n {
+                    let q = p + 32 * i
+                    values.append(try elementary(t, Bytes32(loadingFrom: buffer, at: q), at: q))
+                }
+                return (ABIList(values), p + 32 * n)
+            }
+            try checkDepth(depth + t.depth - 1, at: p)
+            return (try StaticLayout(t).decode(self, count: n, at: p), p + n * size)
+        }
+    }
+}
+
+/// The breadth-first layout of a static container type, used to decode many elements of it into one
+/// value buffer per nesting level (no heap object per element; see the module header, note 2).
+struct StaticLayout {
+    enum Node {
+        case leaf(ABIType, offset: Int)
+        case container(isTuple: Bool, childStart: Int, childCount: Int)
+    }
+    let isTuple: Bool
+    let size: Int
+    /// `levels[0]` are the element's components, `levels[k+1]` the components of the containers in `levels[k]`.
+    var levels: [[Node]] = []
+
+    init(_ type: ABIType) {
+        isTuple = { if case .tuple = type { return true } else { return false } }()
+        size = type.headSize
+        var current = StaticLayout.children(of: type, at: 0)
+        while !current.isEmpty {
+            var level: [Node] = []
+            var next: [(ABIType, Int)] = []
+            for (t, o) in current {
+                if t.isElementary {
+                    level.append(.leaf(t, offset: o))
+                } else {
+                    let kids = StaticLayout.children(of: t, at: o)
+                    let isTuple: Bool = { if case .tuple = t { return true } else { return false } }()
+                    level.append(.container(isTuple: isTuple, childStart: next.count, childCount: kids.count))
+                    next.append(contentsOf: kids)
+                }
+            }
+            levels.append(level)
+            current = next
+        }
+    }
+
+    static func children(of type: ABIType, at offset: Int) -> [(ABIType, Int)] {
+        switch type {
+        case let .tuple(ts):
+            var o = offset
+            return ts.map { t in defer { o += t.headSize }; return (t, o) }
+        case let .fixedArray(t, n):
+            let s = t.headSize
+            return (0..<n).map { (t, offset + $0 * s) }
+        default:
+            return []
+        }
+    }
+
+    /// Decodes `n` consecutive elements starting at `p` (bounds already checked by the caller).
+    func decode(_ reader: ABIDecoder.Reader, count n: Int, at p: Int) throws(ABIError) -> ABIList {
+        var below: [ABIValue] = []
+        var belowWidth = 0
+        for level in levels.reversed() {
+            var buffer: [ABIValue] = []
+            buffer.reserveCapacity(n * level.count)
+            for i in 0..<n {
+                let base = p + i * size
+                for node in level {
+                    switch node {
+                    case let .leaf(t, o):
+                        buffer.append(try reader.elementary(t, Bytes32(loadingFrom: reader.buffer, at: base + o), at: base + o))
+                    case let .container(isTuple, start, count):
+                        let list = ABIList(storage: below, base: i * belowWidth + start, count: count)
+                        buffer.append(isTuple ? .tuple(list) : .array(list))
+                    }
+                }
+            }
+            below = buffer
+            belowWidth = level.count
+        }
+        var out: [ABIValue] = []
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            let list = ABIList(storage: below, base: i * belowWidth, count: belowWidth)
+            out.append(isTuple ? .tuple(list) : .array(list))
+        }
+        return ABIList(out)
+    }
+}

@@ -1,0 +1,147 @@
+import EthereumCore
+
+/// An event: its signature, topic0 and the split of its parameters between topics (`indexed`) and data
+/// (Solidity ABI spec, "Events"). It refuses a log whose topic0 or topic count does not match.
+public struct ABIEvent: Hashable, Sendable {
+    /// The event name.
+    public let name: String
+    /// All parameters in declaration order.
+    public let parameters: [ABIParameter]
+    /// True for an `anonymous` event (no topic0).
+    public let anonymous: Bool
+    /// The canonical signature, e.g. `Transfer(address,address,uint256)`.
+    public let signature: String
+    /// keccak256 of the canonical signature (topic0 of a non-anonymous event).
+    public let topic0: Bytes32
+    let dataTypes: [ABIType]
+
+    /// An event from its parts; types are validated and at most 3 parameters (4 when anonymous) may be indexed.
+    public init(name: String, parameters: [ABIParameter], anonymous: Bool = false) throws(ABIError) {
+        for p in parameters { try p.type.validate() }
+        let indexed = parameters.filter(\.indexed).count
+        let maxIndexed = anonymous ? 4 : 3
+        guard indexed <= maxIndexed else {
+            throw .invalidType(text: name, reason: "\(indexed) indexed parameters (at most \(maxIndexed))", offset: 0)
+        }
+        self.name = name
+        self.parameters = parameters
+        self.anonymous = anonymous
+        signature = name + ABIType.tuple(parameters.map(\.type)).canonical
+        topic0 = Keccak256.hash(text: signature)
+        dataTypes = parameters.filter { !$0.indexed }.map(\.type)
+    }
+
+    /// An event from a signature such as `Transfer(address indexed from,address indexed to,uint256 value)`.
+    public init(signature text: String, anonymous: Bool = false) throws(ABIError) {
+        let sig = try ABISignature(parsing: text)
+        guard let name = sig.name else { throw .invalidType(text: text, reason: "an event signature needs a name", offset: 0) }
+        try self.init(name: name, parameters: sig.parameters, anonymous: anonymous)
+    }
+
+    /// The number of topics a matching log has.
+    public var topicCount: Int { (anonymous ? 0 : 1) + parameters.filter(\.indexed).count }
+
+    /// The key under which `decode` returns parameter `index`: its name, or `arg<index>` when unnamed.
+    public func key(ofParameter index: Int) -> String {
+        parameters[index].name.isEmpty ? "arg\(index)" : parameters[index].name
+    }
+
+    /// Decodes a log into (name, value) pairs in declaration order. Indexed elementary values are decoded
+    /// from their topic (and checked like data words); indexed `bytes`, `string`, arrays and tuples are
+    /// returned as their 32-byte topic hash (`.fixedBytes(topic, count: 32)`). Error offsets refer to `data`.
+    public func decode(topics: [Bytes32], data: [UInt8], limits: ABIDecoder.Limits = .default) throws(ABIError) -> [(name: String, value: ABIValue)] {
+        guard topics.count == topicCount else {
+            throw .logMismatch(event: signature, reason: "expected \(topicCount) topics, got \(topics.count)")
+        }
+        if !anonymous {
+            guard topics[0] == topic0 else {
+                throw .logMismatch(event: signature, reason: "topic0 is \(topics[0].hexString), expected \(topic0.hexString)")
+            }
+        }
+        let dataValues = try ABIDecoder.decodeValidated(dataTypes, from: data, limits: limits)
+        var out: [(name: String, value: ABIValue)] = []
+        out.reserveCapacity(parameters.count)
+        var topicIndex = anonymous ? 0 : 1
+        var dataIndex = 0
+        for (i, p) in parameters.enumerated() {
+            let value: ABIValue
+            if p.indexed {
+                let topic = topics[topicIndex]
+                if p.type.isElementary {
+                    do throws(ABIError) {
+                        value = try ABIDecoder.Reader.elementary(p.type, topic, offset: 0)
+                    } catch {
+                        throw .logMismatch(event: signature, reason: "topic \(topicIndex) (\(key(ofParameter: i))): \(error)")
+                    }
+                } else {
+                    value = .fixedBytes(topic, count: 32)
+                }
+                topicIndex += 1
+            } else {
+                value = dataValues[dataIndex]
+                dataIndex += 1
+            }
+            out.append((key(ofParameter: i), value))
+        }
+        return out
+    }
+
+    /// Encodes a log for `values` (one per parameter, in order): its topics and data.
+    public func encodeLog(_ values: [ABIValue]) throws(ABIError) -> (topics: [Bytes32], data: [UInt8]) {
+        guard values.count == parameters.count else {
+            throw .valueMismatch(path: "", type: signature, reason: "expected \(parameters.count) values, got \(values.count)")
+        }
+        var topics: [Bytes32] = anonymous ? [] : [topic0]
+        var dataValues: [ABIValue] = []
+        for (i, (p, v)) in zip(parameters, values).enumerated() {
+            if p.indexed {
+                topics.append(try ABIError.at(i) { () throws(ABIError) in try ABIEvent.topic(for: v, type: p.type) })
+            } else {
+                dataValues.append(v)
+            }
+        }
+        return (topics, try ABIEncoder.encodeValidated(dataValues, as: dataTypes))
+    }
+
+    /// The topic of an indexed parameter: the 32-byte word of an elementary value; keccak256 of the
+    /// contents of `bytes`/`string`; keccak256 of the in-place encoding of arrays and tuples (elements
+    /// padded to 32 bytes, no lengths, no offsets) — Solidity ABI spec, "Encoding of Indexed Event Parameters".
+    public static func topic(for value: ABIValue, type: ABIType) throws(ABIError) -> Bytes32 {
+        try type.validate()
+        if type.isElementary {
+            let bytes = try ABIEncoder.encodeValidated([value], as: [type])
+            return Bytes32(loadingFromArray: bytes)
+        }
+        _ = try ABIEncoder.encodedSize(value, type: type, inHead: true)  // checks value against type
+        switch value {
+        case let .bytes(b): return Keccak256.hash(b)
+        case let .string(s): return Keccak256.hash(text: s)
+        default:
+            var out: [UInt8] = []
+            appendInPlace(value, to: &out)
+            return Keccak256.hash(out)
+        }
+    }
+
+    static func appendInPlace(_ value: ABIValue, to out: inout [UInt8]) {
+        func pad(_ b: [UInt8]) { out.append(contentsOf: b); out.append(contentsOf: repeatElement(0, count: (32 - b.count % 32) % 32)) }
+        switch value {
+        case let .uint(v): out.append(contentsOf: v.word.bytes)
+        case let .int(v): out.append(contentsOf: v.bitPattern.word.bytes)
+        case let .address(a): out.append(contentsOf: a.word.bytes)
+        case let .bool(b): out.append(contentsOf: (b ? UInt256.one : .zero).word.bytes)
+        case let .fixedBytes(w, _): out.append(contentsOf: w.bytes)
+        case let .bytes(b): pad(b)
+        case let .string(s): pad(Array(s.utf8))
+        case let .array(items), let .tuple(items): for v in items { appendInPlace(v, to: &out) }
+        }
+    }
+}
+
+extension Bytes32 {
+    /// The first 32 bytes of an array of at least 32 bytes.
+    init(loadingFromArray bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { Bytes32(loadingFrom: $0, at: 0) }
+    }
+
+}
