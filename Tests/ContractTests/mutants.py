@@ -56,7 +56,7 @@ def main() -> int:
             c = vyper.compile_code(mutated, output_formats=["abi", "bytecode"])
             with open(os.path.join(out, "ExpansionTreasury.json"), "w") as fh:
                 json.dump({"abi": c["abi"], "bytecode": c["bytecode"]}, fh)
-            env = dict(os.environ, EXPANSION_CONTRACTS_OUT=out)
+            env = dict(os.environ, EXPANSION_CONTRACTS_OUT=out, TREASURY_PROPERTY_NO_SHRINK="1")
             r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                                 "Tests/ContractTests", "--deselect",
                                 "Tests/ContractTests/test_interface_and_artifacts.py::test_committed_artifacts_match_the_sources",
