@@ -78,6 +78,11 @@ public struct LogScanner: Sendable {
         var cursor = from
         var range = min(settings.initialRange, settings.maxRange)
         var ceiling = settings.maxRange  // lowered when a provider states its block limit
+        // After a result-count refusal, growth stops just below the refused size for a while
+        // (the density of logs rarely changes at once); after `probeAfter` successes it probes again.
+        var refusedSize: UInt64?
+        var successes = 0
+        let probeAfter = 8
         while true {
             let span = to - cursor  // blocks left minus one (no overflow even at UInt64.max)
             let end = cursor + min(range - 1, span)
@@ -106,6 +111,12 @@ public struct LogScanner: Sendable {
                     throw RPCError.rangeFailed(from: cursor, to: end, reason: "the provider refuses even a one-block range: \(error.description)")
                 }
                 if limit.kind == .blockRange { ceiling = Swift.min(ceiling, limit.maxBlocks ?? (asked - 1)) }
+                else {
+                    // A suggested range is the provider's own maximum from here: stay at it for a while.
+                    let refused = limit.suggested != nil && next < asked ? next + 1 : asked
+                    refusedSize = Swift.min(refusedSize ?? refused, refused)
+                    successes = 0
+                }
                 range = next
                 onRefusal?(Refusal(from: cursor, to: end, error: error, nextRange: next))
                 continue
@@ -114,8 +125,11 @@ public struct LogScanner: Sendable {
             try await onChunk(cursor...end, logs)
             if end == to { break }
             cursor = end + 1
+            successes += 1
+            if successes >= probeAfter { refusedSize = nil }
             let grown = range.addingReportingOverflow(settings.additiveIncrease)
-            range = Swift.min(grown.overflow ? UInt64.max : grown.partialValue, ceiling, settings.maxRange)
+            let limit = refusedSize.map { Swift.max(range, $0 - 1) } ?? UInt64.max
+            range = Swift.min(grown.overflow ? UInt64.max : grown.partialValue, ceiling, settings.maxRange, limit)
         }
         stats.finalRange = range
         return stats
