@@ -4,6 +4,7 @@
 //   0  CCurl, CSecp256k1 (system libraries)   EthereumCore (pure values)
 //   1  EthereumABI
 //   2  EthereumSigning   JSONRPC
+//   2  KeeperStore (SQLite via GRDB)   3  KeeperEngine (config, ingest, registry, planner, audit)
 //   4  expansion-keeper (CLI)
 //   -  KeeperBench (benchmarks), KeeperFuzz (libFuzzer, opt-in)
 import PackageDescription
@@ -33,11 +34,26 @@ var targets: [Target] = [
     // Layer 2: JSON-RPC over libcurl.
     .target(name: "JSONRPC", dependencies: ["EthereumCore", "CCurl"], swiftSettings: strict),
 
+    // Layer 2: the keeper's SQLite store (schema, migrations, repositories).
+    .target(name: "KeeperStore", dependencies: ["EthereumCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+    // Layer 3: config, bindings, ingestion, reorgs, registry, planner, audit, services.
+    .target(
+        name: "KeeperEngine",
+        dependencies: [
+            "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict),
+
     // Layer 4: the operator CLI and daemon.
     .executableTarget(
         name: "expansion-keeper",
         dependencies: [
             "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC",
+            "KeeperStore", "KeeperEngine", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict),
@@ -47,6 +63,7 @@ var targets: [Target] = [
         name: "KeeperBench",
         dependencies: [
             "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
+            "KeeperStore", "KeeperEngine",
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ],
         swiftSettings: strict),
@@ -58,6 +75,9 @@ var targets: [Target] = [
     .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
     .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
+                swiftSettings: strict),
+    .testTarget(name: "KeeperStoreTests", dependencies: ["EthereumCore", "KeeperStore"], swiftSettings: strict),
+    .testTarget(name: "KeeperEngineTests", dependencies: ["EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperEngine"],
                 swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),
 ]
@@ -82,6 +102,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Counts heap allocations in KeeperBench (LD_PRELOADed by the benchmark itself).
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
+        // The keeper's store, config, services and logs.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: targets
 )

@@ -6,5 +6,11 @@ extension ExpansionKeeper {
         ABICommand.self,
         KeysCommand.self,
         TxCommand.self,
+        RunCommand.self,
+        ConfigCommand.self,
+        StatusCommand.self,
+        RegistrationsCommand.self,
+        PlanCommand.self,
+        AuditCommand.self,
     ]
 }

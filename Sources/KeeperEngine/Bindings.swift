@@ -1,0 +1,103 @@
+import EthereumABI
+import EthereumCore
+import Foundation
+
+/// A problem with the ABI the config names, and the config key it belongs to.
+struct BindingIssue: Error {
+    var key: String
+    var message: String
+}
+
+/// The configured reward event of the staking contract: which log is a reward payment, and where its
+/// staker and amount are.
+public struct RewardEventBinding: Sendable {
+    /// The event (its topic0 filters `eth_getLogs`).
+    public let event: ABIEvent
+    /// Index of the staker parameter (type `address`).
+    public let stakerIndex: Int
+    /// Index of the amount parameter (type `uint256`).
+    public let amountIndex: Int
+
+    /// Decodes a reward log into (staker, amount); throws when the log is not this event.
+    public func decode(topics: [Bytes32], data: [UInt8]) throws -> (staker: Address, amount: UInt256) {
+        let values = try event.decode(topics: topics, data: data)
+        guard case let .address(staker) = values[stakerIndex].value, case let .uint(amount) = values[amountIndex].value else {
+            throw EngineError.chain("reward log fields have unexpected types")
+        }
+        return (staker, amount)
+    }
+}
+
+/// The contract bindings the keeper uses: the configured reward event (from the staking ABI file) and
+/// the ExpansionTreasury's events and functions (declared here by signature; a test proves they match
+/// `ABI/ExpansionTreasury.json`, as go-ethereum's abigen bindings are checked against their ABI).
+public struct Bindings: Sendable {
+    /// The reward event.
+    public let reward: RewardEventBinding
+
+    /// `OptedIn(address indexed staker, uint16 share_bps, uint64 since_block)`.
+    public static let optedIn = try! ABIEvent(signature: "OptedIn(address indexed staker,uint16 share_bps,uint64 since_block)")
+    /// `OptedOut(address indexed staker)`.
+    public static let optedOut = try! ABIEvent(signature: "OptedOut(address indexed staker)")
+    /// `Routed(…)`: a claim routed.
+    public static let routed = try! ABIEvent(signature:
+        "Routed(address indexed staker,uint64 claim_block,uint32 claim_log_index,uint256 reward,uint256 contributed,uint16 share_bps)")
+    /// `RouteSkipped(…)`: a claim skipped, with the treasury's reason code.
+    public static let routeSkipped = try! ABIEvent(signature:
+        "RouteSkipped(address indexed staker,uint64 claim_block,uint32 claim_log_index,uint8 reason)")
+    /// `route((address,uint256,uint64,uint32,bytes32)[])`.
+    public static let route = try! ABIFunction(signature:
+        "route((address,uint256,uint64,uint32,bytes32)[] claims)")
+    /// `paused()`.
+    public static let paused = try! ABIFunction(signature: "paused()")
+    /// `registration(address)`.
+    public static let registration = try! ABIFunction(signature: "registration(address staker)")
+
+    /// The treasury's reason codes (`RouteSkipped.reason`), as in deploy/contracts/README.md.
+    public static let skipReasons: [UInt8: String] = [
+        1: "NOT_REGISTERED", 2: "BEFORE_OPT_IN", 3: "DUPLICATE", 4: "FUTURE", 5: "ORPHANED", 6: "ZERO_CONTRIBUTION",
+        7: "NO_ALLOWANCE", 8: "NO_BALANCE", 9: "TRANSFER_FAILED", 10: "OVERFLOW",
+    ]
+
+    /// A reason code's name (`REASON_<n>` when unknown).
+    public static func reasonName(_ code: UInt8) -> String { skipReasons[code] ?? "REASON_\(code)" }
+
+    /// Loads the bindings for a validated config.
+    public init(config: KeeperConfig) throws(EngineError) {
+        do {
+            reward = try Self.rewardEvent(abiPath: config.contracts.stakingABI, event: config.contracts.rewardEvent,
+                                          stakerField: config.contracts.rewardStakerField, amountField: config.contracts.rewardAmountField)
+        } catch {
+            throw .binding("config \(error.key): \(error.message)")
+        }
+    }
+
+    /// Loads a JSON ABI and checks the reward event and its fields (staker: address, amount: uint256).
+    static func rewardEvent(abiPath: String, event: String, stakerField: String, amountField: String) throws(BindingIssue) -> RewardEventBinding {
+        let text: String
+        do { text = try String(contentsOfFile: abiPath, encoding: .utf8) } catch {
+            throw BindingIssue(key: "contracts.staking_abi", message: "cannot read \(abiPath): \(KeeperConfig.ioReason(abiPath))")
+        }
+        let contract: ABIContract
+        do { contract = try ABIContract(json: text) } catch {
+            throw BindingIssue(key: "contracts.staking_abi", message: "\(abiPath) is not a JSON ABI: \(error)")
+        }
+        guard let ev = contract.event(named: event) else {
+            let names = contract.events.map(\.name).joined(separator: ", ")
+            throw BindingIssue(key: "contracts.reward_event", message: "\(abiPath) has no event \"\(event)\" (events: \(names.isEmpty ? "none" : names))")
+        }
+        func field(_ name: String, _ type: ABIType, _ key: String) throws(BindingIssue) -> Int {
+            guard let i = ev.parameters.firstIndex(where: { $0.name == name }) else {
+                let have = ev.parameters.map { "\($0.name) \($0.type.canonical)" }.joined(separator: ", ")
+                throw BindingIssue(key: key, message: "event \(ev.signature) has no field \"\(name)\" (fields: \(have))")
+            }
+            guard ev.parameters[i].type == type else {
+                throw BindingIssue(key: key, message: "field \"\(name)\" of \(ev.signature) is \(ev.parameters[i].type.canonical), expected \(type.canonical)")
+            }
+            return i
+        }
+        let s = try field(stakerField, .address, "contracts.reward_staker_field")
+        let a = try field(amountField, .uint256, "contracts.reward_amount_field")
+        return RewardEventBinding(event: ev, stakerIndex: s, amountIndex: a)
+    }
+}

@@ -1,0 +1,108 @@
+import EthereumCore
+import JSONRPC
+
+/// A block's identity as the reorg logic needs it.
+public struct ChainBlock: Sendable, Equatable {
+    /// The number.
+    public var number: UInt64
+    /// The hash.
+    public var hash: Bytes32
+    /// The parent's hash.
+    public var parentHash: Bytes32
+
+    /// A block from its parts.
+    public init(number: UInt64, hash: Bytes32, parentHash: Bytes32) { self.number = number; self.hash = hash; self.parentHash = parentHash }
+}
+
+/// Which head the keeper works below.
+public enum HeadTag: Sendable, Equatable {
+    case latest, safe, finalized
+}
+
+/// What an `eth_call` did.
+public enum CallOutcome: Sendable, Equatable {
+    /// Returned data.
+    case returned([UInt8])
+    /// Reverted, with the node's message and the revert data.
+    case reverted(message: String, data: [UInt8])
+}
+
+/// Everything the engine reads from the chain. `RPCChainReader` implements it over JSONRPC; tests may
+/// implement it over a fake chain.
+public protocol ChainReader: Sendable {
+    /// `eth_chainId` (every endpoint must agree).
+    func chainID() async throws -> UInt64
+    /// The number of the `latest` / `safe` / `finalized` block.
+    func head(_ tag: HeadTag) async throws -> UInt64
+    /// Canonical headers of `numbers`, in order; throws when one is missing.
+    func blocks(_ numbers: [UInt64]) async throws -> [ChainBlock]
+    /// Logs of `addresses` matching `topics` over `from...to`, delivered in contiguous chunks in chain
+    /// order (never a gap, never a duplicate); after `onChunk(a...b)` every log of `from...b` was delivered.
+    func logs(addresses: [Address], topics: [[Bytes32]?], from: UInt64, to: UInt64,
+              onChunk: (ClosedRange<UInt64>, [RawLog]) async throws -> Void) async throws
+    /// `eth_call` at the latest block.
+    func call(from: Address?, to: Address, data: [UInt8]) async throws -> CallOutcome
+    /// `eth_estimateGas`.
+    func estimateGas(from: Address?, to: Address, data: [UInt8]) async throws -> UInt64
+}
+
+/// `ChainReader` over a JSONRPC client (failover, retries, adaptive `eth_getLogs`).
+public final class RPCChainReader: ChainReader {
+    /// The client.
+    public let client: RPCClient
+    let scan: LogScanSettings
+
+    /// A reader over `urls` with `eth_getLogs` ranges up to `maxLogsRange`.
+    public init(urls: [String], maxLogsRange: UInt64) throws {
+        client = try RPCClient(urls: urls)
+        var s = LogScanSettings()
+        s.maxRange = maxLogsRange
+        s.initialRange = min(s.initialRange, maxLogsRange)
+        scan = s
+    }
+
+    deinit { client.shutdown() }
+
+    public func chainID() async throws -> UInt64 { try await client.verifyChainID() }
+
+    public func head(_ tag: HeadTag) async throws -> UInt64 {
+        switch tag {
+        case .latest: return try await client.blockNumber()
+        case .safe: return try await client.block(.safe).number
+        case .finalized: return try await client.block(.finalized).number
+        }
+    }
+
+    public func blocks(_ numbers: [UInt64]) async throws -> [ChainBlock] {
+        var out: [ChainBlock] = []
+        out.reserveCapacity(numbers.count)
+        for (n, r) in zip(numbers, try await client.blocks(numbers)) {
+            switch r {
+            case let .success(h): out.append(ChainBlock(number: h.number, hash: h.hash, parentHash: h.parentHash))
+            case let .failure(e): throw EngineError.chain("block \(n): \(e)")
+            }
+        }
+        return out
+    }
+
+    public func logs(addresses: [Address], topics: [[Bytes32]?], from: UInt64, to: UInt64,
+                     onChunk: (ClosedRange<UInt64>, [RawLog]) async throws -> Void) async throws {
+        let scanner = LogScanner(client: client, filter: LogFilter(addresses: addresses, topics: topics), settings: scan)
+        try await scanner.scan(from: from, to: to, onChunk: onChunk)
+    }
+
+    public func call(from: Address?, to: Address, data: [UInt8]) async throws -> CallOutcome {
+        do {
+            return .returned(try await client.call(CallRequest(from: from, to: to, data: data)))
+        } catch {
+            if case let .server(code, message, _) = error, code == 3 || message.lowercased().contains("revert") {
+                return .reverted(message: message, data: error.revertData ?? [])
+            }
+            throw error
+        }
+    }
+
+    public func estimateGas(from: Address?, to: Address, data: [UInt8]) async throws -> UInt64 {
+        try await client.estimateGas(CallRequest(from: from, to: to, data: data))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Ingestion as a `Service`: one step per poll interval (back-to-back while catching up). On graceful
+/// shutdown (SIGTERM/SIGINT through the `ServiceGroup`) the step in flight is cancelled between store
+/// transactions: a chunk's transaction either committed before or never began, nothing is half-written.
+/// Transient RPC failures are logged, recorded as `last_error` and retried; a reorg deeper than the window
+/// or a provider disagreement stops the service with its error.
+public final class IngestService: Service, Sendable {
+    public let ingestor: Ingestor
+    let logger: Logger
+    let exitWhenCaughtUp: Bool
+
+    /// A service over `ingestor`; with `exitWhenCaughtUp` it returns once the cursor reaches the target.
+    public init(ingestor: Ingestor, logger: Logger, exitWhenCaughtUp: Bool = false) {
+        self.ingestor = ingestor; self.logger = logger; self.exitWhenCaughtUp = exitWhenCaughtUp
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.ingestor.prepare() }
+        let poll = Duration.milliseconds(Int64(ingestor.config.chain.pollIntervalMs))
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var idle = true
+            do {
+                let step = try await cancelWhenGracefulShutdown { try await self.ingestor.step() }
+                switch step {
+                case let .ingested(range, events):
+                    idle = false
+                    logger.info("ingested", metadata: ["from": "\(range.lowerBound)", "to": "\(range.upperBound)", "events": "\(events)"])
+                case let .reorg(r):
+                    idle = false
+                    logger.warning("reorg", metadata: ["old_tip": "\(r.oldTip)", "ancestor": "\(r.ancestor)", "depth": "\(r.depth)"])
+                case let .caughtUp(cursor, target):
+                    logger.debug("caught up", metadata: ["cursor": "\(cursor)", "target": "\(target)"])
+                    if exitWhenCaughtUp { return }
+                }
+            } catch is CancellationError {
+                break
+            } catch let e as EngineError {
+                switch e {
+                case .reorgTooDeep, .providerDisagreement, .config, .binding:
+                    logger.critical("ingestion halted", metadata: ["error": "\(e)"])
+                    throw e
+                case .chain, .store:
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    logger.error("ingest step failed; retrying", metadata: ["error": "\(e)"])
+                    try? ingestor.store.write { w in try w.setMeta("last_error", "\(e)") }
+                }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                logger.error("ingest step failed; retrying", metadata: ["error": "\(error)"])
+                try? ingestor.store.write { w in try w.setMeta("last_error", "\(error)") }
+            }
+            if idle {
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) } } catch { break }
+            }
+        }
+        logger.info("ingestion stopped", metadata: ["reason": "shutdown"])
+    }
+}

@@ -1,0 +1,270 @@
+import EthereumABI
+import EthereumCore
+import Foundation
+import JSONRPC
+import KeeperStore
+
+/// What one ingestion step did.
+public enum IngestStep: Sendable, Equatable {
+    /// Nothing to do: the cursor is past the confirmed target.
+    case caughtUp(cursor: UInt64, target: UInt64)
+    /// Blocks `range` were ingested (in one or more committed chunks) with `events` events.
+    case ingested(range: ClosedRange<UInt64>, events: Int)
+    /// The stored tip was orphaned: everything above `ancestor` was dropped; the next step re-ingests.
+    case reorg(ReorgRecord)
+}
+
+/// Ingestion: from `start_block` (or the cursor) up to the confirmed target, in ranges fetched with the
+/// chain client's adaptive `eth_getLogs` filtered by the reward event and the treasury's events. Each
+/// fetched chunk commits its events, the registry and intents it changes, its block hashes and the new
+/// cursor in one store transaction. Before extending, the stored tip's hash is checked against the chain;
+/// on a mismatch the ingestor walks back through the stored window to the common ancestor, deletes what
+/// orphaned blocks produced and replays the surviving events into the registry and intents.
+public final class Ingestor: Sendable {
+    public let config: KeeperConfig
+    public let bindings: Bindings
+    public let store: KeeperStore
+    public let chain: any ChainReader
+    /// A second provider whose log sets must agree (`verify_rpc_urls`), if configured.
+    public let verifier: (any ChainReader)?
+    let planner: Planner
+    let topics: [Bytes32]
+
+    /// An ingestor over its parts.
+    public init(config: KeeperConfig, bindings: Bindings, store: KeeperStore, chain: any ChainReader, verifier: (any ChainReader)? = nil) {
+        self.config = config; self.bindings = bindings; self.store = store; self.chain = chain; self.verifier = verifier
+        planner = Planner(minRouteWei: config.keeper.minRouteWei)
+        topics = [bindings.reward.event.topic0, Bindings.optedIn.topic0, Bindings.optedOut.topic0,
+                  Bindings.routed.topic0, Bindings.routeSkipped.topic0]
+    }
+
+    /// The identity the store must match.
+    public var identity: StoreIdentity {
+        StoreIdentity(chainID: config.chain.chainID, staking: config.contracts.staking,
+                      rewardTopic: bindings.reward.event.topic0, treasury: config.contracts.treasury)
+    }
+
+    /// Checks the endpoints' chain id against the config and binds the store to this chain and contracts.
+    public func prepare() async throws {
+        let id = try await chain.chainID()
+        guard id == config.chain.chainID else {
+            throw EngineError.chain("the RPC endpoints report chain id \(id) but chain.chain_id is \(config.chain.chainID)")
+        }
+        if let verifier {
+            let v = try await verifier.chainID()
+            guard v == id else { throw EngineError.chain("verify_rpc_urls report chain id \(v), rpc_urls report \(id)") }
+        }
+        try store.bind(to: identity)
+    }
+
+    /// The highest block the keeper may act on: head − confirmations, or the safe/finalized block. Nil
+    /// while the chain is shorter than `confirmations`.
+    public func target() async throws -> UInt64? {
+        switch config.chain.confirmations {
+        case let .blocks(n):
+            let head = try await chain.head(.latest)
+            return head >= n ? head - n : nil
+        case .safe: return try await chain.head(.safe)
+        case .finalized: return try await chain.head(.finalized)
+        }
+    }
+
+    /// One step: a reorg check, then up to `max_ingest_range` blocks towards the target.
+    public func step() async throws -> IngestStep {
+        let start = try store.read { r in try r.cursor() } ?? config.chain.startBlock
+        guard let target = try await target() else { return .caughtUp(cursor: start, target: 0) }
+        if let reorg = try await checkTip() { return .reorg(reorg) }
+        guard start <= target else { return .caughtUp(cursor: start, target: target) }
+        let end = min(target, start + (config.chain.maxIngestRange - 1))
+        var events = 0
+        var committedTo: UInt64?
+        try await chain.logs(addresses: [config.contracts.staking, config.contracts.treasury], topics: [topics], from: start, to: end) { range, logs in
+            try Task.checkCancellation()
+            events += try await commit(range: range, logs: logs, target: target)
+            committedTo = range.upperBound
+        }
+        return .ingested(range: start...(committedTo ?? end), events: events)
+    }
+
+    /// Runs steps until the cursor reaches the target (or `shouldStop` says so). Returns the reorgs handled.
+    @discardableResult
+    public func catchUp(shouldStop: @Sendable () -> Bool = { false }) async throws -> [ReorgRecord] {
+        var reorgs: [ReorgRecord] = []
+        while !shouldStop() {
+            switch try await step() {
+            case .caughtUp: return reorgs
+            case let .reorg(r): reorgs.append(r)
+            case .ingested: continue
+            }
+        }
+        return reorgs
+    }
+
+    // MARK: reorgs
+
+    /// Checks the stored tip against the chain; on a mismatch walks back to the common ancestor and rolls
+    /// the store back to it. Throws `.reorgTooDeep` when no stored block within the window is canonical.
+    func checkTip() async throws -> ReorgRecord? {
+        guard let tip = try store.read({ r in try r.tip() }) else { return nil }
+        let canonical = try await chain.blocks([tip.number])
+        if canonical.first?.hash == tip.hash { return nil }
+        let window = config.chain.reorgWindow
+        let lowest = tip.number >= window ? tip.number - window : 0
+        let stored = try store.read { r in try r.blocks(atOrBelow: tip.number, limit: Int(window) + 1) }.filter { $0.number >= lowest }
+        var ancestor: UInt64?
+        var i = 0
+        while i < stored.count && ancestor == nil {
+            let slice = Array(stored[i..<min(stored.count, i + 100)])
+            let headers = try await chain.blocks(slice.map(\.number))
+            for (s, h) in zip(slice, headers) where s.hash == h.hash { ancestor = s.number; break }
+            i += 100
+        }
+        guard let ancestor else {
+            try? store.write { w in
+                try w.increment("deep_reorgs")
+                try w.setMeta("last_error", EngineError.reorgTooDeep(storedTip: tip.number, checkedDownTo: lowest, window: window).description)
+            }
+            throw EngineError.reorgTooDeep(storedTip: tip.number, checkedDownTo: lowest, window: window)
+        }
+        let record = ReorgRecord(oldTip: tip.number, ancestor: ancestor, depth: tip.number - ancestor,
+                                 detectedAt: Int64(Date().timeIntervalSince1970))
+        try store.write { w in
+            try w.deleteAbove(ancestor)
+            try replay(w)
+            try w.setCursor(ancestor + 1)
+            try w.record(record)
+            try w.increment("reorgs_seen")
+        }
+        return record
+    }
+
+    /// Rebuilds the registry and intents from the stored events (after a reorg removed some).
+    func replay(_ w: StoreWriter) throws {
+        let r = w.reader
+        var events: [ChainEvent] = try r.rewardEvents().map { .reward($0) }
+        events += try r.registrationEvents().map { .registration($0) }
+        events += try r.treasuryEvents().map { .treasury($0) }
+        events.sort { $0.position < $1.position }
+        try w.clearDerived()
+        try planner.replay(events, into: w)
+    }
+
+    // MARK: one chunk
+
+    func commit(range: ClosedRange<UInt64>, logs: [RawLog], target: UInt64) async throws -> Int {
+        let window = config.chain.reorgWindow
+        // Hashes to keep: the window below the target, the chunk's last block, and the block before the chunk
+        // (to prove the chunk extends what is stored).
+        let windowLow = target >= window ? target - window + 1 : 0
+        var numbers = Set<UInt64>()
+        if range.upperBound >= windowLow {
+            for n in max(range.lowerBound, windowLow)...range.upperBound { numbers.insert(n) }
+        }
+        numbers.insert(range.upperBound)
+        let before = range.lowerBound > 0 ? range.lowerBound - 1 : nil
+        let storedBefore = try before.flatMap { b in try store.read { r in try r.blockHash(b) } }
+        if storedBefore != nil, let before { numbers.insert(before) }
+        let sorted = numbers.sorted()
+        var headers: [UInt64: Bytes32] = [:]
+        var i = 0
+        while i < sorted.count {
+            for h in try await chain.blocks(Array(sorted[i..<min(sorted.count, i + 100)])) { headers[h.number] = h.hash }
+            i += 100
+        }
+        if let before, let storedBefore, headers[before] != storedBefore {
+            throw EngineError.chain("block \(before) changed while blocks \(range.lowerBound)...\(range.upperBound) were fetched (a reorg); retrying")
+        }
+        for log in logs {
+            if let h = headers[log.blockNumber], h != log.blockHash {
+                throw EngineError.chain("log \(log.blockNumber):\(log.logIndex) is from block hash \(log.blockHash.hexString), the canonical one is \(h.hexString) (a reorg during the fetch); retrying")
+            }
+        }
+        if let verifier { try await crossCheck(verifier, range: range, logs: logs) }
+        let events = try logs.map(decode)
+        try store.write { w in
+            try planner.apply(events, to: w)
+            for (n, h) in headers where n >= range.lowerBound { try w.putBlock(n, hash: h) }
+            for log in logs { try w.putBlock(log.blockNumber, hash: log.blockHash) }
+            try w.setCursor(range.upperBound + 1)
+            if range.upperBound + 1 > window { try w.pruneBlocks(below: range.upperBound + 1 - window) }
+            try w.deleteMeta("last_error")
+        }
+        return events.count
+    }
+
+    func crossCheck(_ verifier: any ChainReader, range: ClosedRange<UInt64>, logs: [RawLog]) async throws {
+        var theirs: [RawLog] = []
+        try await verifier.logs(addresses: [config.contracts.staking, config.contracts.treasury], topics: [topics],
+                                from: range.lowerBound, to: range.upperBound) { _, chunk in theirs += chunk }
+        func key(_ l: RawLog) -> String { "\(l.blockHash.hexString):\(l.logIndex):\(l.transactionHash.hexString)" }
+        let a = Set(logs.map(key)), b = Set(theirs.map(key))
+        if a != b {
+            let onlyOurs = a.subtracting(b).sorted().prefix(3), onlyTheirs = b.subtracting(a).sorted().prefix(3)
+            let details = "\(a.count) logs from rpc_urls, \(b.count) from verify_rpc_urls; only in rpc_urls: \(Array(onlyOurs)); only in verify_rpc_urls: \(Array(onlyTheirs))"
+            let error = EngineError.providerDisagreement(from: range.lowerBound, to: range.upperBound, details: details)
+            try? store.write { w in try w.setMeta("last_error", error.description) }
+            throw error
+        }
+    }
+
+    /// Decodes one log of the filter into an event.
+    func decode(_ log: RawLog) throws -> ChainEvent {
+        guard let topic0 = log.topics.first, let logIndex = UInt32(exactly: log.logIndex) else {
+            throw EngineError.chain("log \(log.blockNumber):\(log.logIndex) has no topics or an impossible index")
+        }
+        let position = LogPosition(block: log.blockNumber, logIndex: logIndex)
+        func fail(_ what: String, _ error: any Error) -> EngineError {
+            .chain("log \(position) of \(log.address.checksummed) (tx \(log.transactionHash.hexString)) is not a valid \(what): \(error)")
+        }
+        if log.address == config.contracts.staking && topic0 == bindings.reward.event.topic0 {
+            do {
+                let (staker, amount) = try bindings.reward.decode(topics: log.topics, data: log.data)
+                return .reward(RewardEvent(position: position, blockHash: log.blockHash, txHash: log.transactionHash, staker: staker, amount: amount))
+            } catch { throw fail(bindings.reward.event.signature, error) }
+        }
+        guard log.address == config.contracts.treasury else {
+            throw EngineError.chain("log \(position) from \(log.address.checksummed) matched neither contract (a provider ignored the address filter)")
+        }
+        do {
+            return try Self.decodeTreasury(log, position: position)
+        } catch let e as EngineError { throw e } catch { throw fail("treasury event", error) }
+    }
+
+    static func decodeTreasury(_ log: RawLog, position: LogPosition) throws -> ChainEvent {
+        func u(_ v: ABIValue) -> UInt256 { if case let .uint(x) = v { return x }; return .zero }
+        func addr(_ v: ABIValue) -> Address { if case let .address(a) = v { return a }; return .zero }
+        let topic0 = log.topics.first ?? .zero
+        if topic0 == Bindings.optedIn.topic0 {
+            let v = try Bindings.optedIn.decode(topics: log.topics, data: log.data)
+            return .registration(RegistrationEvent(position: position, blockHash: log.blockHash, txHash: log.transactionHash,
+                                                   staker: addr(v[0].value), optedIn: true, shareBps: UInt16(truncatingIfNeeded: u(v[1].value).l0),
+                                                   sinceBlock: u(v[2].value).l0))
+        }
+        if topic0 == Bindings.optedOut.topic0 {
+            let v = try Bindings.optedOut.decode(topics: log.topics, data: log.data)
+            return .registration(RegistrationEvent(position: position, blockHash: log.blockHash, txHash: log.transactionHash,
+                                                   staker: addr(v[0].value), optedIn: false, shareBps: 0, sinceBlock: 0))
+        }
+        if topic0 == Bindings.routed.topic0 {
+            let v = try Bindings.routed.decode(topics: log.topics, data: log.data)
+            return .treasury(TreasuryEvent(position: position, blockHash: log.blockHash, txHash: log.transactionHash, staker: addr(v[0].value),
+                                           claim: LogPosition(block: u(v[1].value).l0, logIndex: UInt32(truncatingIfNeeded: u(v[2].value).l0)),
+                                           outcome: .routed(reward: u(v[3].value), contributed: u(v[4].value),
+                                                            shareBps: UInt16(truncatingIfNeeded: u(v[5].value).l0))))
+        }
+        if topic0 == Bindings.routeSkipped.topic0 {
+            let v = try Bindings.routeSkipped.decode(topics: log.topics, data: log.data)
+            return .treasury(TreasuryEvent(position: position, blockHash: log.blockHash, txHash: log.transactionHash, staker: addr(v[0].value),
+                                           claim: LogPosition(block: u(v[1].value).l0, logIndex: UInt32(truncatingIfNeeded: u(v[2].value).l0)),
+                                           outcome: .skipped(reason: UInt8(truncatingIfNeeded: u(v[3].value).l0))))
+        }
+        throw EngineError.chain("log \(position) of the treasury has an unknown topic0 \(topic0.hexString)")
+    }
+}
+
+extension Planner {
+    /// Replays stored events (already in the store) into the registry and intents.
+    func replay(_ events: [ChainEvent], into w: StoreWriter) throws {
+        try apply(events, to: w, storingEvents: false)
+    }
+}

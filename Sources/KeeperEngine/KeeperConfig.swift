@@ -1,0 +1,492 @@
+import EthereumCore
+import Foundation
+import JSONRPC
+import TOMLKit
+
+/// The keeper's configuration (SPEC §5 plus the keys documented in README "keeper"), validated completely
+/// before anything starts: unknown keys are errors, every problem names its key (and line), addresses must
+/// be EIP-55 checksummed, and the staking ABI must have the configured reward event and fields.
+public struct KeeperConfig: Sendable {
+    /// How deep a block must be before the keeper acts on it.
+    public enum Confirmations: Sendable, Equatable, CustomStringConvertible {
+        /// `head − n`.
+        case blocks(UInt64)
+        /// The node's `safe` block.
+        case safe
+        /// The node's `finalized` block.
+        case finalized
+
+        public var description: String {
+            switch self {
+            case let .blocks(n): return "\(n)"
+            case .safe: return "\"safe\""
+            case .finalized: return "\"finalized\""
+            }
+        }
+    }
+
+    /// `[chain]`.
+    public struct Chain: Sendable {
+        /// Endpoints, the first is the primary (`rpc_urls`).
+        public var rpcURLs: [String]
+        /// A second provider set whose log sets must agree with the first before a range commits (`verify_rpc_urls`).
+        public var verifyRPCURLs: [String]
+        /// The chain id every endpoint must report (`chain_id`).
+        public var chainID: UInt64
+        /// `confirmations`: a depth in blocks, or "safe" / "finalized".
+        public var confirmations: Confirmations
+        /// Poll interval of `run` (`poll_interval_ms`).
+        public var pollIntervalMs: UInt64
+        /// First block to ingest when the store is empty (`start_block`).
+        public var startBlock: UInt64
+        /// Stored blocks checked when walking back on a reorg (`reorg_window`).
+        public var reorgWindow: UInt64
+        /// Largest `eth_getLogs` range (`max_logs_range`).
+        public var maxLogsRange: UInt64
+        /// Largest range one store transaction covers (`max_ingest_range`).
+        public var maxIngestRange: UInt64
+    }
+
+    /// `[contracts]`.
+    public struct Contracts: Sendable {
+        /// The staking contract (`staking`).
+        public var staking: Address
+        /// Absolute path of its JSON ABI (`staking_abi`, relative to the config file's folder).
+        public var stakingABI: String
+        /// The reward event's name (`reward_event`).
+        public var rewardEvent: String
+        /// The reward event's staker field (`reward_staker_field`).
+        public var rewardStakerField: String
+        /// The reward event's amount field (`reward_amount_field`).
+        public var rewardAmountField: String
+        /// The ExpansionTreasury (`treasury`).
+        public var treasury: Address
+        /// Block the treasury was deployed in (`treasury_deploy_block`); `audit` starts there.
+        public var treasuryDeployBlock: UInt64
+    }
+
+    /// `[keeper]`.
+    public struct Keeper: Sendable {
+        /// The store's folder (`data_dir`).
+        public var dataDir: String
+        /// The keeper's keystore (`keystore`); required unless `dry_run`.
+        public var keystore: String?
+        /// The keystore password file (`password_file`); required unless `dry_run`.
+        public var passwordFile: String?
+        /// Plan and simulate, never sign (`dry_run`).
+        public var dryRun: Bool
+        /// Claims per routing transaction, 1...256 (`max_batch`).
+        public var maxBatch: Int
+        /// Fee cap in gwei (`max_fee_per_gas_gwei`).
+        public var maxFeePerGasGwei: Double
+        /// Contributions below this many wei are skipped by policy (`min_route_wei`).
+        public var minRouteWei: UInt256
+        /// While this file exists, submission stops (`pause_file`).
+        public var pauseFile: String?
+        /// Cap on wei routed per UTC day, none when absent (`max_routed_per_day_wei`).
+        public var maxRoutedPerDayWei: UInt256?
+        /// The `from` of `plan`'s simulations (`simulate_from`); the keystore's address once keys are wired.
+        public var simulateFrom: Address?
+    }
+
+    /// `[metrics]`.
+    public struct Metrics: Sendable {
+        /// `host:port` of the Prometheus endpoint (`listen`).
+        public var listen: String
+    }
+
+    public var chain: Chain
+    public var contracts: Contracts
+    public var keeper: Keeper
+    public var metrics: Metrics
+    /// The file it was loaded from.
+    public var path: String
+
+    /// The environment-variable prefix of overrides: `EXPANSION_KEEPER_<SECTION>_<KEY>`.
+    public static let envPrefix = "EXPANSION_KEEPER_"
+
+    /// Loads and validates `path` (with environment overrides); throws `.config` listing every problem.
+    /// `checkKeys` also requires keystore/password_file (when not dry-run) and checks they are readable.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            checkKeys: Bool = true) throws(EngineError) -> KeeperConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .config([ConfigIssue(key: "file", message: "cannot read \(path): \(Self.ioReason(path))")])
+        }
+        return try parse(text, path: path, environment: environment, checkKeys: checkKeys)
+    }
+
+    static func ioReason(_ path: String) -> String {
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) { return "no such file" }
+        if isDir.boolValue { return "is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+        return "not UTF-8 text"
+    }
+
+    /// Parses and validates config text (`path` locates relative paths and names the file in messages).
+    public static func parse(_ text: String, path: String, environment: [String: String] = [:],
+                             checkKeys: Bool = true) throws(EngineError) -> KeeperConfig {
+        var parser = ConfigParser(text: text, path: path, environment: environment)
+        return try parser.run(checkKeys: checkKeys)
+    }
+}
+
+/// One raw value with where it came from.
+struct RawSetting {
+    enum Value { case string(String), int(Int), double(Double), bool(Bool), array([Value]), other(String) }
+    var value: Value
+    var line: Int?
+    var fromEnv: String?
+}
+
+/// The allowed keys: section → key → default-presence. Unknown keys are errors.
+enum ConfigSchema {
+    static let sections: [String: [String]] = [
+        "chain": ["rpc_urls", "verify_rpc_urls", "chain_id", "confirmations", "poll_interval_ms", "start_block",
+                  "reorg_window", "max_logs_range", "max_ingest_range"],
+        "contracts": ["staking", "staking_abi", "reward_event", "reward_staker_field", "reward_amount_field",
+                      "treasury", "treasury_deploy_block"],
+        "keeper": ["data_dir", "keystore", "password_file", "dry_run", "max_batch", "max_fee_per_gas_gwei",
+                   "min_route_wei", "pause_file", "max_routed_per_day_wei", "simulate_from"],
+        "metrics": ["listen"],
+    ]
+    static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
+}
+
+struct ConfigParser {
+    let text: String
+    let path: String
+    let environment: [String: String]
+    var issues: [ConfigIssue] = []
+    var settings: [String: RawSetting] = [:]  // "section.key"
+    var lines: [String: Int] = [:]
+
+    init(text: String, path: String, environment: [String: String]) {
+        self.text = text; self.path = path; self.environment = environment
+        lines = Self.keyLines(text)
+    }
+
+    /// Where each `section.key` (and `[section]` header) appears: a scan of the text for headers and `key =`.
+    static func keyLines(_ text: String) -> [String: Int] {
+        var out: [String: Int] = [:]
+        var section = ""
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                section = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
+                if out[section] == nil { out[section] = i + 1 }
+            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
+                let key = line[..<eq].trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+                let full = section.isEmpty ? key : "\(section).\(key)"
+                if out[full] == nil { out[full] = i + 1 }
+            }
+        }
+        return out
+    }
+
+    mutating func issue(_ key: String, _ message: String) {
+        let line = settings[key]?.fromEnv == nil ? (settings[key]?.line ?? lines[key]) : nil
+        let label = settings[key]?.fromEnv.map { "\(key) (from \($0))" } ?? key
+        issues.append(ConfigIssue(key: label, line: line, message: message))
+    }
+
+    static func convert(_ v: TOMLValueConvertible) -> RawSetting.Value {
+        switch v.type {
+        case .string: return .string(v.string ?? "")
+        case .int: return .int(v.int ?? 0)
+        case .double: return .double(v.double ?? 0)
+        case .bool: return .bool(v.bool ?? false)
+        case .array:
+            if let a = v.array { return .array(a.map { convert($0) }) }
+            return .other("array")
+        default: return .other(v.type.description)
+        }
+    }
+
+    mutating func run(checkKeys: Bool) throws(EngineError) -> KeeperConfig {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw .config([ConfigIssue(key: "file", line: e.source.begin.line, message: "\(path) is not valid TOML: \(e.description)")])
+        } catch {
+            throw .config([ConfigIssue(key: "file", message: "\(path) is not valid TOML")])
+        }
+        for key in root.keys.sorted() {
+            guard let value = root[key] else { continue }
+            guard let allowed = ConfigSchema.sections[key] else {
+                issues.append(ConfigIssue(key: key, line: lines[key], message: "unknown section (expected one of [chain], [contracts], [keeper], [metrics])"))
+                continue
+            }
+            guard let table = value.table else {
+                issues.append(ConfigIssue(key: key, line: lines[key], message: "expected a table [\(key)]"))
+                continue
+            }
+            for sub in table.keys.sorted() {
+                let full = "\(key).\(sub)"
+                guard allowed.contains(sub) else {
+                    issues.append(ConfigIssue(key: full, line: lines[full], message: "unknown key (allowed in [\(key)]: \(allowed.joined(separator: ", ")))"))
+                    continue
+                }
+                if let v = table[sub] { settings[full] = RawSetting(value: Self.convert(v), line: lines[full]) }
+            }
+        }
+        applyEnvironment()
+        return try build(checkKeys: checkKeys)
+    }
+
+    /// `EXPANSION_KEEPER_<SECTION>_<KEY>` overrides; an override naming a known section but an unknown key is an error.
+    mutating func applyEnvironment() {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(KeeperConfig.envPrefix) {
+            let rest = name.dropFirst(KeeperConfig.envPrefix.count).lowercased()
+            guard let section = ConfigSchema.sections.keys.first(where: { rest.hasPrefix($0 + "_") }) else { continue }
+            let key = String(rest.dropFirst(section.count + 1))
+            let full = "\(section).\(key)"
+            guard ConfigSchema.sections[section]?.contains(key) == true else {
+                issues.append(ConfigIssue(key: name, message: "unknown override: [\(section)] has no key \(key)"))
+                continue
+            }
+            let parsed: RawSetting.Value
+            if ConfigSchema.arrayKeys.contains(full) {
+                parsed = .array(value.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+            } else {
+                parsed = .string(value)
+            }
+            settings[full] = RawSetting(value: parsed, line: nil, fromEnv: name)
+        }
+    }
+
+    // MARK: typed getters (each records an issue and returns nil on a bad value)
+
+    mutating func string(_ key: String, required: Bool = true) -> String? {
+        guard let s = settings[key] else {
+            if required { issue(key, "missing (required)") }
+            return nil
+        }
+        guard case let .string(v) = s.value else { issue(key, "expected a string"); return nil }
+        if v.isEmpty { issue(key, "must not be empty"); return nil }
+        return v
+    }
+
+    mutating func uint(_ key: String, default def: UInt64?, range: ClosedRange<UInt64> = 0...UInt64.max) -> UInt64? {
+        guard let s = settings[key] else {
+            if def == nil { issue(key, "missing (required)") }
+            return def
+        }
+        let v: UInt64?
+        switch s.value {
+        case let .int(i): v = i >= 0 ? UInt64(i) : nil
+        case let .string(t) where s.fromEnv != nil: v = UInt64(t)
+        default: v = nil
+        }
+        guard let v, range.contains(v) else {
+            issue(key, "expected an integer in \(range.lowerBound)...\(range.upperBound == .max ? "2^64-1" : "\(range.upperBound)")")
+            return nil
+        }
+        return v
+    }
+
+    mutating func double(_ key: String, default def: Double) -> Double? {
+        guard let s = settings[key] else { return def }
+        let v: Double?
+        switch s.value {
+        case let .double(d): v = d
+        case let .int(i): v = Double(i)
+        case let .string(t) where s.fromEnv != nil: v = Double(t)
+        default: v = nil
+        }
+        guard let v, v > 0, v.isFinite else { issue(key, "expected a positive number"); return nil }
+        return v
+    }
+
+    mutating func bool(_ key: String, default def: Bool) -> Bool? {
+        guard let s = settings[key] else { return def }
+        switch s.value {
+        case let .bool(b): return b
+        case let .string(t) where s.fromEnv != nil && (t == "true" || t == "false"): return t == "true"
+        default: issue(key, "expected true or false"); return nil
+        }
+    }
+
+    mutating func wei(_ key: String) -> UInt256?? {
+        guard let s = settings[key] else { return .some(nil) }
+        switch s.value {
+        case let .int(i) where i >= 0: return .some(UInt256(UInt64(i)))
+        case let .string(t):
+            if let v = try? UInt256(decimal: t) { return .some(v) }
+            issue(key, "expected a decimal amount in wei (an integer or a string of digits)")
+            return nil
+        default:
+            issue(key, "expected a decimal amount in wei (an integer or a string of digits)")
+            return nil
+        }
+    }
+
+    mutating func urls(_ key: String, required: Bool) -> [String]? {
+        guard let s = settings[key] else {
+            if required { issue(key, "missing (required): a list of http(s) URLs") }
+            return required ? nil : []
+        }
+        guard case let .array(items) = s.value else { issue(key, "expected a list of http(s) URLs"); return nil }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case let .string(u) = item, u.hasPrefix("http://") || u.hasPrefix("https://"), u.count > 8 else {
+                issue(key, "entry \(i + 1) is not an http(s) URL")
+                return nil
+            }
+            out.append(u)
+        }
+        if required && out.isEmpty { issue(key, "needs at least one URL"); return nil }
+        return out
+    }
+
+    mutating func address(_ key: String, required: Bool = true) -> Address? {
+        guard let text = string(key, required: required) else { return nil }
+        let a: Address
+        do { a = try Address(text) } catch {
+            issue(key, "\"\(text)\" is not an address: \(error)")
+            return nil
+        }
+        guard a.checksummed == text else {
+            issue(key, "\"\(text)\" is not in EIP-55 checksummed form (expected \(a.checksummed))")
+            return nil
+        }
+        return a
+    }
+
+    func resolve(_ p: String) -> String {
+        if p.hasPrefix("/") { return p }
+        let base = (URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        return URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
+    }
+
+    mutating func readableFile(_ key: String, _ p: String) {
+        let resolved = resolve(p)
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: resolved, isDirectory: &isDir) {
+            issue(key, "\(resolved): no such file")
+        } else if isDir.boolValue {
+            issue(key, "\(resolved): is a directory, expected a file")
+        } else if !FileManager.default.isReadableFile(atPath: resolved) {
+            issue(key, "\(resolved): not readable (permission denied)")
+        }
+    }
+
+    mutating func build(checkKeys: Bool) throws(EngineError) -> KeeperConfig {
+        // [chain]
+        let rpc = urls("chain.rpc_urls", required: true)
+        let verify = urls("chain.verify_rpc_urls", required: false)
+        let chainID = uint("chain.chain_id", default: nil, range: 1...UInt64.max)
+        var confirmations: KeeperConfig.Confirmations? = .blocks(3)
+        if let s = settings["chain.confirmations"] {
+            switch s.value {
+            case let .int(i) where i >= 0 && i <= 1_000_000: confirmations = .blocks(UInt64(i))
+            case .string("safe"): confirmations = .safe
+            case .string("finalized"): confirmations = .finalized
+            case let .string(t) where s.fromEnv != nil && UInt64(t) != nil: confirmations = .blocks(UInt64(t) ?? 0)
+            default:
+                issue("chain.confirmations", "expected a block count (0...1000000) or \"safe\" or \"finalized\"")
+                confirmations = nil
+            }
+        }
+        let poll = uint("chain.poll_interval_ms", default: 2000, range: 10...3_600_000)
+        let start = uint("chain.start_block", default: 0)
+        let window = uint("chain.reorg_window", default: 256, range: 1...100_000)
+        let maxLogs = uint("chain.max_logs_range", default: 10_000, range: 1...10_000_000)
+        let maxIngest = uint("chain.max_ingest_range", default: 10_000, range: 1...10_000_000)
+        if case let .blocks(n)? = confirmations, let window, n >= window {
+            issue("chain.reorg_window", "must be larger than confirmations (\(n)): the window is where reorgs are repaired")
+        }
+
+        // [contracts]
+        let staking = address("contracts.staking")
+        let stakingABI = string("contracts.staking_abi")
+        let rewardEvent = string("contracts.reward_event", required: false) ?? "Claimed"
+        let stakerField = string("contracts.reward_staker_field", required: false) ?? "user"
+        let amountField = string("contracts.reward_amount_field", required: false) ?? "amount"
+        let treasury = address("contracts.treasury")
+        let deployBlock = uint("contracts.treasury_deploy_block", default: 0)
+        var abiPath: String?
+        if let stakingABI {
+            let resolved = resolve(stakingABI)
+            abiPath = resolved
+            do {
+                _ = try Bindings.rewardEvent(abiPath: resolved, event: rewardEvent, stakerField: stakerField, amountField: amountField)
+            } catch {
+                issue(error.key, error.message)
+            }
+        }
+
+        // [keeper]
+        let dataDir = string("keeper.data_dir")
+        let dryRun = bool("keeper.dry_run", default: false)
+        let keystore = string("keeper.keystore", required: false)
+        let passwordFile = string("keeper.password_file", required: false)
+        if checkKeys {
+            if dryRun == false {
+                if keystore == nil && settings["keeper.keystore"] == nil { issue("keeper.keystore", "missing (required unless dry_run = true)") }
+                if passwordFile == nil && settings["keeper.password_file"] == nil { issue("keeper.password_file", "missing (required unless dry_run = true)") }
+            }
+            if let keystore { readableFile("keeper.keystore", keystore) }
+            if let passwordFile { readableFile("keeper.password_file", passwordFile) }
+        }
+        let maxBatch = uint("keeper.max_batch", default: 100, range: 1...256)
+        let maxFee = double("keeper.max_fee_per_gas_gwei", default: 5.0)
+        let minRoute = wei("keeper.min_route_wei")
+        let pauseFile = string("keeper.pause_file", required: false)
+        let perDay = wei("keeper.max_routed_per_day_wei")
+        let simulateFrom = settings["keeper.simulate_from"] == nil ? Address?.none : address("keeper.simulate_from")
+
+        // [metrics]
+        let listen = string("metrics.listen", required: false) ?? "127.0.0.1:9464"
+        if let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]), colon != listen.startIndex {
+            _ = port
+        } else {
+            issue("metrics.listen", "expected host:port, e.g. 127.0.0.1:9464")
+        }
+
+        guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
+              let maxIngest, let staking, let abiPath, let treasury, let deployBlock, let dataDir, let dryRun, let maxBatch,
+              let maxFee, let minRoute, let perDay else {
+            if issues.isEmpty { issues.append(ConfigIssue(key: "file", message: "invalid configuration")) }
+            throw .config(issues)
+        }
+        return KeeperConfig(
+            chain: .init(rpcURLs: rpc, verifyRPCURLs: verify, chainID: chainID, confirmations: confirmations, pollIntervalMs: poll,
+                         startBlock: start, reorgWindow: window, maxLogsRange: maxLogs, maxIngestRange: maxIngest),
+            contracts: .init(staking: staking, stakingABI: abiPath, rewardEvent: rewardEvent, rewardStakerField: stakerField,
+                             rewardAmountField: amountField, treasury: treasury, treasuryDeployBlock: deployBlock),
+            keeper: .init(dataDir: resolve(dataDir), keystore: keystore.map(resolve), passwordFile: passwordFile.map(resolve),
+                          dryRun: dryRun, maxBatch: Int(maxBatch), maxFeePerGasGwei: maxFee, minRouteWei: minRoute ?? .zero,
+                          pauseFile: pauseFile.map(resolve), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom),
+            metrics: .init(listen: listen), path: path)
+    }
+}
+
+extension KeeperConfig {
+    /// The effective configuration as TOML, with secrets redacted (RPC URLs keep scheme and host only).
+    public func renderTOML() -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func list(_ a: [String]) -> String { "[" + a.map { q(EndpointName.redact($0)) }.joined(separator: ", ") + "]" }
+        var out = "# effective configuration of \(path) (defaults filled in, overrides applied, secrets redacted)\n"
+        out += "[chain]\nrpc_urls = \(list(chain.rpcURLs))\nverify_rpc_urls = \(list(chain.verifyRPCURLs))\n"
+        out += "chain_id = \(chain.chainID)\nconfirmations = \(chain.confirmations)\npoll_interval_ms = \(chain.pollIntervalMs)\n"
+        out += "start_block = \(chain.startBlock)\nreorg_window = \(chain.reorgWindow)\nmax_logs_range = \(chain.maxLogsRange)\n"
+        out += "max_ingest_range = \(chain.maxIngestRange)\n\n"
+        out += "[contracts]\nstaking = \(q(contracts.staking.checksummed))\nstaking_abi = \(q(contracts.stakingABI))\n"
+        out += "reward_event = \(q(contracts.rewardEvent))\nreward_staker_field = \(q(contracts.rewardStakerField))\n"
+        out += "reward_amount_field = \(q(contracts.rewardAmountField))\ntreasury = \(q(contracts.treasury.checksummed))\n"
+        out += "treasury_deploy_block = \(contracts.treasuryDeployBlock)\n\n"
+        out += "[keeper]\ndata_dir = \(q(keeper.dataDir))\n"
+        out += "keystore = \(keeper.keystore.map(q) ?? "# not set")\npassword_file = \(keeper.passwordFile.map(q) ?? "# not set")\n"
+        out += "dry_run = \(keeper.dryRun)\nmax_batch = \(keeper.maxBatch)\nmax_fee_per_gas_gwei = \(keeper.maxFeePerGasGwei)\n"
+        out += "min_route_wei = \(q(keeper.minRouteWei.decimalString))\npause_file = \(keeper.pauseFile.map(q) ?? "# not set")\n"
+        out += "max_routed_per_day_wei = \(keeper.maxRoutedPerDayWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
+        out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (the keeper's address once keys are wired)")\n\n"
+        out += "[metrics]\nlisten = \(q(metrics.listen))\n"
+        return out
+    }
+}

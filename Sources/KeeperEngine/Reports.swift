@@ -1,0 +1,141 @@
+import EthereumCore
+import Foundation
+import KeeperStore
+
+/// `status`: where ingestion stands (store, read-only) and how far behind the chain it is.
+public struct StatusReport: Sendable {
+    public var chainID: UInt64
+    public var head: UInt64?
+    public var headError: String?
+    public var target: UInt64?
+    public var cursor: UInt64?
+    public var reorgsSeen: UInt64
+    public var deepReorgs: UInt64
+    public var rewardEvents: Int
+    public var intents: [IntentState: Int]
+    public var registeredStakers: Int
+    public var knownStakers: Int
+    public var inFlightTransactions: Int
+    public var lastError: String?
+
+    /// Blocks between the last ingested block and the head (nil when the head is unknown).
+    public var lagBlocks: UInt64? {
+        guard let head else { return nil }
+        let last = (cursor ?? 0) == 0 ? 0 : (cursor ?? 1) - 1
+        return head > last ? head - last : 0
+    }
+
+    /// Reads the store (read-only) and, when `chain` answers, the head.
+    public static func make(config: KeeperConfig, store: KeeperStore, chain: (any ChainReader)?) async throws -> StatusReport {
+        var report = try store.read { r in
+            StatusReport(chainID: try r.identity()?.chainID ?? config.chain.chainID, head: nil, headError: nil, target: nil,
+                         cursor: try r.cursor(), reorgsSeen: UInt64(try r.reorgs().count), deepReorgs: try r.counter("deep_reorgs"),
+                         rewardEvents: try r.rewardCount(), intents: try r.intentCounts(),
+                         registeredStakers: try r.stakers().filter(\.registered).count, knownStakers: try r.stakers().count,
+                         inFlightTransactions: try r.inFlightTransactionCount(), lastError: try r.meta("last_error"))
+        }
+        if let chain {
+            do {
+                report.head = try await chain.head(.latest)
+                if case let .blocks(n) = config.chain.confirmations, let h = report.head { report.target = h >= n ? h - n : nil }
+            } catch {
+                report.headError = "\(error)"
+            }
+        }
+        return report
+    }
+
+    /// The JSON document.
+    public var json: [String: Any] {
+        var counts: [String: Any] = [:]
+        for s in IntentState.allCases { counts[s.rawValue] = intents[s] ?? 0 }
+        return ["chain_id": chainID, "head": JSONOut.orNull(head), "head_error": JSONOut.orNull(headError),
+                "confirmed_target": JSONOut.orNull(target),
+                "cursor": JSONOut.orNull(cursor), "last_ingested_block": JSONOut.orNull(cursor.flatMap { $0 > 0 ? $0 - 1 : nil }),
+                "lag_blocks": JSONOut.orNull(lagBlocks), "reorgs_seen": reorgsSeen, "deep_reorgs": deepReorgs,
+                "reward_events": rewardEvents, "intents": counts, "registered_stakers": registeredStakers,
+                "known_stakers": knownStakers, "in_flight_transactions": inFlightTransactions, "last_error": JSONOut.orNull(lastError)]
+    }
+
+    /// The human table.
+    public var text: String {
+        var t = TextTable(["field", "value"])
+        t.add(["chain id", "\(chainID)"])
+        t.add(["head", head.map(String.init) ?? "unavailable (\(headError ?? "no RPC"))"])
+        t.add(["cursor (next block)", cursor.map(String.init) ?? "not started"])
+        t.add(["lag", lagBlocks.map { "\($0) blocks" } ?? "unknown"])
+        t.add(["reorgs seen", "\(reorgsSeen)\(deepReorgs > 0 ? " (+\(deepReorgs) deeper than the window: ingestion halted)" : "")"])
+        t.add(["reward events", "\(rewardEvents)"])
+        for s in IntentState.allCases { t.add(["intents \(s.rawValue)", "\(intents[s] ?? 0)"]) }
+        t.add(["registered stakers", "\(registeredStakers) (of \(knownStakers) ever registered)"])
+        t.add(["in-flight transactions", "\(inFlightTransactions)"])
+        t.add(["last error", lastError ?? "none"])
+        return t.render()
+    }
+}
+
+/// `registrations`: each staker of the registry with what was routed for them.
+public struct RegistrationsReport: Sendable {
+    /// One staker's row.
+    public struct Row: Sendable {
+        public var staker: Address
+        public var registered: Bool
+        public var shareBps: UInt16
+        public var sinceBlock: UInt64
+        public var totalContributed: UInt256
+        public var rewardsSeen: Int
+        public var rewardsRouted: Int
+        public var rewardsPending: Int
+        /// Skipped rewards by reason (`policy: …`, `lapsed: …`, treasury reason names).
+        public var skipped: [String: Int]
+    }
+    public var rows: [Row]
+
+    /// Builds the report from the store; `includeOptedOut` adds stakers no longer registered.
+    public static func make(store: KeeperStore, includeOptedOut: Bool) throws -> RegistrationsReport {
+        try store.read { r in
+            var rows: [Row] = []
+            for s in try r.stakers() where s.registered || includeOptedOut {
+                var total = UInt256.zero
+                for t in try r.treasuryEvents(staker: s.staker) {
+                    if case let .routed(_, c, _) = t.outcome { total = total.addingReportingOverflow(c).partialValue }
+                }
+                let intents = try r.intents(staker: s.staker)
+                var skipped: [String: Int] = [:]
+                for i in intents {
+                    switch i.state {
+                    case .policySkipped: skipped["policy: \(i.reason ?? "-")", default: 0] += 1
+                    case .lapsed: skipped["lapsed", default: 0] += 1
+                    case .skipped: skipped[i.reason ?? "unknown", default: 0] += 1
+                    default: break
+                    }
+                }
+                rows.append(Row(staker: s.staker, registered: s.registered, shareBps: s.shareBps, sinceBlock: s.sinceBlock,
+                                totalContributed: total, rewardsSeen: try r.rewardEvents(staker: s.staker).count,
+                                rewardsRouted: intents.filter { $0.state == .routed }.count,
+                                rewardsPending: intents.filter { $0.state == .pending || $0.state == .sent }.count, skipped: skipped))
+            }
+            return RegistrationsReport(rows: rows)
+        }
+    }
+
+    /// The JSON document.
+    public var json: [String: Any] {
+        ["stakers": rows.map { r -> [String: Any] in
+            ["address": r.staker.checksummed, "registered": r.registered, "share_bps": Int(r.shareBps), "since_block": r.sinceBlock,
+             "total_contributed": r.totalContributed.decimalString, "rewards_seen": r.rewardsSeen, "rewards_routed": r.rewardsRouted,
+             "rewards_pending": r.rewardsPending, "rewards_skipped": r.skipped]
+        }]
+    }
+
+    /// The human table.
+    public var text: String {
+        var t = TextTable(["staker", "share_bps", "since_block", "contributed_wei", "seen", "routed", "pending", "skipped"])
+        for r in rows {
+            let skipped = r.skipped.isEmpty ? "0" : r.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            t.add([r.staker.checksummed + (r.registered ? "" : " (opted out)"), "\(r.shareBps)", "\(r.sinceBlock)",
+                   r.totalContributed.decimalString, "\(r.rewardsSeen)", "\(r.rewardsRouted)", "\(r.rewardsPending)", skipped])
+        }
+        return t.render() + "\(rows.count) staker(s)\n"
+    }
+}

@@ -1,0 +1,30 @@
+/// The one error type of KeeperStore. Messages name the table, column or file involved and never
+/// print bound SQL arguments (no amounts, addresses or secrets from the data end up in logs).
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// SQLite failed (`code` is SQLite's primary/extended result code).
+    case sqlite(operation: String, code: Int32, message: String)
+    /// The store was built for another chain or other contracts.
+    case identityMismatch(field: String, stored: String, configured: String)
+    /// A stored value has the wrong shape (a corrupted or foreign database file).
+    case corrupt(table: String, column: String, reason: String)
+    /// A read-only open of a store that does not exist yet.
+    case missing(path: String)
+    /// The file carries migrations this build does not know (written by a newer keeper).
+    case newerSchema(unknown: [String])
+
+    public var description: String {
+        switch self {
+        case let .sqlite(operation, code, message):
+            return "store \(operation) failed: SQLite error \(code): \(message)"
+        case let .identityMismatch(field, stored, configured):
+            return "the store was built for \(field) \(stored) but the config says \(configured); "
+                + "point data_dir elsewhere or run with --resync to rebuild it from the chain"
+        case let .corrupt(table, column, reason):
+            return "store table \(table), column \(column): \(reason)"
+        case let .missing(path):
+            return "no keeper store at \(path) (run `expansion-keeper run` first to create it)"
+        case let .newerSchema(unknown):
+            return "the store has migrations this keeper does not know (\(unknown.joined(separator: ", "))): written by a newer version"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import EthereumCore
+import Foundation
+import GRDB
+
+/// Write access inside one transaction (`KeeperStore.write`). Inserting an event twice at the same
+/// position is an error (a double-counted boundary block would be a bug, never silently absorbed).
+public struct StoreWriter {
+    let db: Database
+
+    /// Reads inside the same transaction (they see this transaction's writes).
+    public var reader: StoreReader { StoreReader(db: db) }
+
+    func exec(_ sql: String, _ args: StatementArguments = []) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: args)
+    }
+
+    /// Sets a `meta` value.
+    public func setMeta(_ key: String, _ value: String) throws {
+        try exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+    }
+
+    /// Removes a `meta` value.
+    public func deleteMeta(_ key: String) throws { try exec("DELETE FROM meta WHERE key = ?", [key]) }
+
+    /// Adds `by` to an integer `meta` counter.
+    public func increment(_ key: String, by: UInt64 = 1) throws {
+        try setMeta(key, "\(try reader.counter(key) &+ by)")
+    }
+
+    /// Sets the next block to ingest.
+    public func setCursor(_ next: UInt64) throws { try setMeta("next_block", "\(next)") }
+
+    /// Records (or overwrites) the hash of block `number`.
+    public func putBlock(_ number: UInt64, hash: Bytes32) throws {
+        try exec("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+                 [try Int64(checked: number, "blocks"), hash.blob])
+    }
+
+    /// Forgets hashes of blocks below `number` that carry no stored event (the window moved on).
+    public func pruneBlocks(below number: UInt64) throws {
+        try exec("""
+            DELETE FROM blocks WHERE number < ?
+              AND NOT EXISTS (SELECT 1 FROM reward_events r WHERE r.block_number = blocks.number)
+              AND NOT EXISTS (SELECT 1 FROM registrations g WHERE g.block_number = blocks.number)
+              AND NOT EXISTS (SELECT 1 FROM treasury_events t WHERE t.block_number = blocks.number)
+            """, [Int64(clamping: number)])
+    }
+
+    /// Stores a reward event.
+    public func insert(_ e: RewardEvent) throws {
+        try exec("INSERT INTO reward_events (block_number, log_index, block_hash, tx_hash, staker, amount) VALUES (?, ?, ?, ?, ?, ?)",
+                 [try Int64(checked: e.position.block, "reward_events"), Int64(e.position.logIndex), e.blockHash.blob, e.txHash.blob,
+                  e.staker.blob, e.amount.blob])
+    }
+
+    /// Stores a registration event (history only; the registry is `putStaker`).
+    public func insert(_ e: RegistrationEvent) throws {
+        try exec("""
+            INSERT INTO registrations (block_number, log_index, block_hash, tx_hash, staker, opted_in, share_bps, since_block)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [try Int64(checked: e.position.block, "registrations"), Int64(e.position.logIndex), e.blockHash.blob, e.txHash.blob,
+                  e.staker.blob, e.optedIn ? 1 : 0, Int64(e.shareBps), try Int64(checked: e.sinceBlock, "registrations")])
+    }
+
+    /// Stores a treasury event.
+    public func insert(_ e: TreasuryEvent) throws {
+        var reward: Data?, contributed: Data?, share: Int64?, reason: Int64?
+        let routed: Bool
+        switch e.outcome {
+        case let .routed(r, c, s): routed = true; reward = r.blob; contributed = c.blob; share = Int64(s)
+        case let .skipped(code): routed = false; reason = Int64(code)
+        }
+        try exec("""
+            INSERT INTO treasury_events (block_number, log_index, block_hash, tx_hash, routed, staker, claim_block, claim_log_index,
+                                         reward, contributed, share_bps, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [try Int64(checked: e.position.block, "treasury_events"), Int64(e.position.logIndex), e.blockHash.blob, e.txHash.blob,
+                  routed ? 1 : 0, e.staker.blob, try Int64(checked: e.claim.block, "treasury_events"), Int64(e.claim.logIndex),
+                  reward, contributed, share, reason])
+    }
+
+    /// Sets a staker's current registration.
+    public func putStaker(_ s: StakerRegistration) throws {
+        try exec("""
+            INSERT INTO stakers (staker, registered, share_bps, since_block) VALUES (?, ?, ?, ?)
+            ON CONFLICT (staker) DO UPDATE SET registered = excluded.registered, share_bps = excluded.share_bps,
+                                               since_block = excluded.since_block
+            """, [s.staker.blob, s.registered ? 1 : 0, Int64(s.shareBps), try Int64(checked: s.sinceBlock, "stakers")])
+    }
+
+    /// Inserts or replaces the intent for `i.claim`. Unless `overridingSettled`, an intent already `sent`
+    /// (or settled: `routed` / `skipped`) is left as it is: its fate is decided on chain.
+    public func put(_ i: RouteIntent, overridingSettled: Bool = false) throws {
+        try exec("""
+            INSERT INTO intents (claim_block, claim_log_index, staker, block_hash, amount, share_bps, expected, state, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (claim_block, claim_log_index) DO UPDATE SET staker = excluded.staker, block_hash = excluded.block_hash,
+              amount = excluded.amount, share_bps = excluded.share_bps, expected = excluded.expected, state = excluded.state,
+              reason = excluded.reason
+            WHERE ? OR intents.state NOT IN ('sent', 'routed', 'skipped')
+            """, [try Int64(checked: i.claim.block, "intents"), Int64(i.claim.logIndex), i.staker.blob, i.blockHash.blob, i.amount.blob,
+                  Int64(i.shareBps), i.expected.blob, i.state.rawValue, i.reason,
+                  overridingSettled ? 1 : 0])
+    }
+
+    /// Marks `staker`'s open intents (pending / policy_skipped) for claims before `block` as lapsed with `reason`.
+    public func lapseOpenIntents(of staker: Address, claimsBefore block: UInt64, reason: String) throws {
+        try exec("""
+            UPDATE intents SET state = 'lapsed', reason = ?
+            WHERE staker = ? AND state IN ('pending', 'policy_skipped') AND claim_block < ?
+            """, [reason, staker.blob, Int64(clamping: block)])
+    }
+
+    /// Deletes everything derived from blocks above `block` (a reorg's orphaned blocks): events, block
+    /// hashes and intents not yet sent. Returns the number of rows deleted.
+    @discardableResult
+    public func deleteAbove(_ block: UInt64) throws -> Int {
+        let b = Int64(clamping: block)
+        var n = 0
+        for sql in ["DELETE FROM reward_events WHERE block_number > ?", "DELETE FROM registrations WHERE block_number > ?",
+                    "DELETE FROM treasury_events WHERE block_number > ?", "DELETE FROM blocks WHERE number > ?",
+                    "DELETE FROM intents WHERE claim_block > ? AND state <> 'sent'"] {
+            try exec(sql, [b])
+            n += db.changesCount
+        }
+        return n
+    }
+
+    /// Clears the derived registry and every intent not yet sent (before a replay of stored events).
+    public func clearDerived() throws {
+        try exec("DELETE FROM stakers")
+        try exec("DELETE FROM intents WHERE state <> 'sent'")
+    }
+
+    /// Records a handled reorg.
+    public func record(_ r: ReorgRecord) throws {
+        try exec("INSERT INTO reorgs (detected_at, old_tip, ancestor, depth) VALUES (?, ?, ?, ?)",
+                 [r.detectedAt, try Int64(checked: r.oldTip, "reorgs"), try Int64(checked: r.ancestor, "reorgs"), try Int64(checked: r.depth, "reorgs")])
+    }
+
+    /// Deletes every chain-derived row (for `--resync`).
+    func resetDerived(keepIdentity: Bool) throws {
+        for table in ["reward_events", "registrations", "treasury_events", "blocks", "stakers", "reorgs"] {
+            try exec("DELETE FROM \(table)")
+        }
+        try exec("DELETE FROM intents WHERE state <> 'sent'")
+        try exec("DELETE FROM meta WHERE key NOT IN ('chain_id', 'staking', 'reward_topic', 'treasury')")
+        if !keepIdentity { try exec("DELETE FROM meta") }
+    }
+}

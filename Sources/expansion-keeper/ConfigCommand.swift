@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import KeeperEngine
+import KeeperStore
+
+/// Options every keeper command shares: the config file and the output format.
+struct KeeperOptions: ParsableArguments {
+    @Option(name: .long, help: "The keeper's TOML config file.")
+    var config: String
+
+    @Flag(name: .long, help: "Print one JSON document instead of a table.")
+    var json = false
+
+    /// Loads and validates the config (the key checks are for `run`/`config check` only).
+    func load(checkKeys: Bool = false) throws -> KeeperConfig {
+        do { return try KeeperConfig.load(path: config, checkKeys: checkKeys) } catch {
+            throw CLIError(firstLine("\(error)"))
+        }
+    }
+
+    /// Prints `text` or, with `--json`, the JSON document.
+    func emit(text: String, json doc: [String: Any]) {
+        if json { print(JSONOut.render(doc)) } else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
+    }
+}
+
+/// The first line of a (possibly multi-line) message.
+func firstLine(_ text: String) -> String {
+    String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+}
+
+/// Runs async `body`, turning any library error into a one-line `CLIError`.
+func reportingAsync<T>(_ context: String? = nil, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as CLIError {
+        throw error
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let text = firstLine(String(describing: error))
+        throw CLIError(context.map { "\($0): \(text)" } ?? text)
+    }
+}
+
+/// Opens the store of `config` read-only (another process may be writing it).
+func openStoreReadOnly(_ config: KeeperConfig) throws -> KeeperStore {
+    let store = try reporting { try KeeperStore(directory: config.keeper.dataDir, readOnly: true) }
+    return store
+}
+
+/// `expansion-keeper config check --config FILE`.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Keeper configuration tools.",
+        subcommands: [Check.self])
+
+    /// Validates the config completely; prints the effective configuration (secrets redacted) or every error.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a config file: print the effective configuration and exit 0, or print every error and exit 1.")
+
+        @Option(name: .long, help: "The keeper's TOML config file.")
+        var config: String
+
+        func run() throws {
+            do {
+                let cfg = try KeeperConfig.load(path: config, checkKeys: true)
+                print(cfg.renderTOML(), terminator: "")
+            } catch let EngineError.config(issues) {
+                for i in issues { FileHandle.standardError.write(Data((i.description + "\n").utf8)) }
+                throw ExitCode.failure
+            } catch {
+                throw CLIError(firstLine("\(error)"))
+            }
+        }
+    }
+}

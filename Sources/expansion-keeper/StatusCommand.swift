@@ -1,0 +1,20 @@
+import ArgumentParser
+import KeeperEngine
+import KeeperStore
+
+/// `expansion-keeper status --config FILE [--json]`: cursor, lag, reorgs, events, intents, stakers, errors.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Where ingestion stands: chain id, head, cursor, lag, reorgs, events, intents by state, stakers, last error.")
+
+    @OptionGroup var options: KeeperOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let store = try openStoreReadOnly(config)
+        let chain = try? RPCChainReader(urls: config.chain.rpcURLs, maxLogsRange: config.chain.maxLogsRange)
+        let report = try await reportingAsync { try await StatusReport.make(config: config, store: store, chain: chain) }
+        options.emit(text: report.text, json: report.json)
+    }
+}
