@@ -334,6 +334,27 @@ class Chain:
         self.snapshots[sid] = self.head.hash
         return sid
 
+    def reorg(self, depth: int, new_blocks: Optional[int] = None, reinject: Optional[bool] = None) -> dict:
+        """Orphan the last ``depth`` blocks and mine ``new_blocks`` (default depth + 1, so the new fork is longer)
+        on their parent. Orphaned transactions go back into the pool (``reinject``, default
+        ``reinject_on_revert``) and are mined into the new fork's blocks like any pool transaction."""
+        if depth < 1 or depth > self.head_number:
+            raise ChainError(f"reorg depth must be between 1 and {self.head_number}", -32602)
+        old_head = self.head
+        ancestor = self.blocks[self.head_number - depth]
+        sid = self.snapshot()
+        self.snapshots[sid] = ancestor.hash
+        saved = self.reinject_on_revert
+        if reinject is not None:
+            self.reinject_on_revert = reinject
+        try:
+            self.revert(sid)
+        finally:
+            self.reinject_on_revert = saved
+            del self.snapshots[sid]
+        self.mine(depth + 1 if new_blocks is None else new_blocks)
+        return {"old_head": old_head, "ancestor": ancestor, "new_head": self.head}
+
     def revert(self, sid: int) -> bool:
         """Make the snapshot's block the head again. Later blocks become orphans: their transactions go
         back into the pool (as geth re-injects them) unless ``reinject_on_revert`` is off. A snapshot can be

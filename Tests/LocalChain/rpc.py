@@ -746,6 +746,27 @@ class Node:
             self._interval_thread.start()
         return True
 
+    def m_test_reorg(self, opts):
+        """{"depth": N, "blocks": M (default N + 1), "reinject": bool (default: the knob)}"""
+        if not isinstance(opts, dict) or "depth" not in opts:
+            raise RPCError(INVALID_PARAMS, "test_reorg takes {\"depth\": N, \"blocks\": M, \"reinject\": bool}")
+        depth = parse_quantity(opts["depth"], "depth")
+        blocks = parse_quantity(opts["blocks"], "blocks") if opts.get("blocks") is not None else None
+        reinject = opts.get("reinject")
+        if reinject is not None and not isinstance(reinject, bool):
+            raise RPCError(INVALID_PARAMS, "reinject must be a boolean")
+        try:
+            r = self.chain.reorg(depth, blocks, reinject)
+        except ChainError as e:
+            raise RPCError(e.code, e.message) from e
+        if self.stalled_at is not None:
+            self.stalled_at = min(self.stalled_at, r["ancestor"].number)
+        return {
+            "oldHead": {"number": q(r["old_head"].number), "hash": d(r["old_head"].hash)},
+            "commonAncestor": {"number": q(r["ancestor"].number), "hash": d(r["ancestor"].hash)},
+            "newHead": {"number": q(r["new_head"].number), "hash": d(r["new_head"].hash)},
+        }
+
     def m_test_setFaults(self, changes):
         return self.set_faults(changes)
 

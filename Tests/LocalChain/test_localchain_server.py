@@ -388,3 +388,26 @@ def test_eth_getlogs_is_fast_over_many_blocks(server):
     logs = rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": c})
     assert len(logs) == 50 and time.monotonic() - t < 0.5
     assert rpc.call("eth_getBlockByHash", logs[0]["blockHash"], False)["number"] == logs[0]["blockNumber"]
+
+
+def test_reorg_helper(server):
+    rpc = server.rpc
+    c = deploy_emitter(rpc)
+    h1 = send(rpc, tx(rpc, KEY1, to=c, data=ping_data(1)))
+    h2 = send(rpc, tx(rpc, KEY1, to=c, data=ping_data(2)))
+    head = hexint(rpc.call("eth_blockNumber"))
+    old = [rpc.call("eth_getBlockByNumber", hex(n), False)["hash"] for n in (head - 1, head)]
+    r = rpc.call("test_reorg", {"depth": 2, "reinject": False})
+    assert r["commonAncestor"]["number"] == hex(head - 2) and r["newHead"]["number"] == hex(head + 1)
+    assert r["oldHead"]["hash"] == old[1]
+    new = [rpc.call("eth_getBlockByNumber", hex(n), False)["hash"] for n in (head - 1, head)]
+    assert all(a != b for a, b in zip(old, new))
+    assert rpc.call("eth_getTransactionReceipt", h1) is None and rpc.call("eth_getTransactionReceipt", h2) is None
+    assert rpc.call("eth_getLogs", {"fromBlock": hex(head - 1), "address": c}) == []
+    # with re-injection the orphaned transactions land in the new fork
+    send(rpc, tx(rpc, KEY1, to=c, data=ping_data(3)))
+    rpc.call("test_reorg", {"depth": 1, "reinject": True})
+    assert len(rpc.call("eth_getLogs", {"fromBlock": hex(head + 1), "address": c})) == 3
+    with pytest.raises(RPCFailure) as e:
+        rpc.call("test_reorg", {"depth": 10_000})
+    assert e.value.code == -32602 and "reorg depth must be between 1 and" in e.value.message
