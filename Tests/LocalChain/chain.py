@@ -20,7 +20,7 @@ import heapq
 import itertools
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import rlp
@@ -62,12 +62,10 @@ def dev_keys(count: int = 10) -> list[eth_keys.PrivateKey]:
 
 def _fee_caps(tx) -> tuple[int, int]:
     """(max fee per gas, max priority fee per gas) of any transaction type."""
-    if hasattr(tx, "max_fee_per_gas"):
-        try:
-            return tx.max_fee_per_gas, tx.max_priority_fee_per_gas
-        except AttributeError:
-            pass
-    return tx.gas_price, tx.gas_price
+    try:
+        return tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+    except AttributeError:
+        return tx.gas_price, tx.gas_price
 
 
 def _tx_type(tx) -> int:
@@ -106,12 +104,10 @@ class BlockInfo:
 @dataclass
 class PoolTx:
     tx: Any
-    raw: bytes
     sender: bytes
     nonce: int
     hash: bytes
     seq: int
-    received: float = field(default_factory=time.time)
 
 
 class Chain:
@@ -378,12 +374,11 @@ class Chain:
             self.by_hash.pop(o.hash, None)
             for h in o.tx_hashes:
                 self.tx_index.pop(h, None)
-        # py-evm derives the next header's timestamp from the clock; keep ours monotonic above the parent
         if self.reinject_on_revert:
             for o in orphans:
                 for tx in o.block.transactions:
                     try:
-                        self._add_to_pool(tx, rlp_raw(tx), check_fee_floor=False)
+                        self._add_to_pool(tx, check_fee_floor=False)
                     except ChainError:
                         pass
         return True
@@ -409,14 +404,12 @@ class Chain:
                 cid = (v - 35) // 2
                 if cid != self.chain_id:
                     raise ChainError(f"invalid chain id for signer: have {cid} want {self.chain_id}")
-        self._add_to_pool(tx, raw, check_fee_floor=True)
-        if self.automine and self.pool:
-            ptx_nonce_ready = self.get_nonce(sender) in self.pool.get(sender, {})
-            if ptx_nonce_ready:
-                self.mine_block()
+        self._add_to_pool(tx, check_fee_floor=True)
+        if self.automine and self.get_nonce(sender) in self.pool.get(sender, {}):
+            self.mine_block()  # the sender's next transaction is executable: mine it now
         return tx.hash
 
-    def _add_to_pool(self, tx, raw: bytes, check_fee_floor: bool) -> None:
+    def _add_to_pool(self, tx, check_fee_floor: bool) -> None:
         sender = tx.sender
         h = tx.hash
         if h in self.pool_by_hash or h in self.tx_index:
@@ -450,7 +443,7 @@ class Chain:
         if existing is not None:
             self._remove_from_pool(existing)
         self._seq += 1
-        ptx = PoolTx(tx, raw, sender, tx.nonce, h, self._seq)
+        ptx = PoolTx(tx, sender, tx.nonce, h, self._seq)
         self.pool.setdefault(sender, {})[tx.nonce] = ptx
         self.pool_by_hash[h] = ptx
 
@@ -581,16 +574,6 @@ class Chain:
                     if not ok:
                         continue
                 yield info, lg
-
-
-def rlp_raw(tx) -> bytes:
-    """The network encoding of a py-evm signed transaction (typed: type byte + payload)."""
-    if hasattr(tx, "encode"):
-        try:
-            return tx.encode()
-        except Exception:  # noqa: BLE001
-            pass
-    return rlp.encode(tx)
 
 
 def contract_address(sender: bytes, nonce: int) -> bytes:

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Optional
 
 import rlp
-from eth_utils import keccak
 
-from chain import Chain, ChainError, RevertError, _fee_caps, _tx_type
+from chain import Chain, ChainError, RevertError, _fee_caps, _tx_type, contract_address
 
 # ---------------------------------------------------------------------------------------------- errors
 PARSE_ERROR = -32700
@@ -60,7 +59,6 @@ class Faults:
         for k, v in changes.items():
             if k not in names:
                 raise RPCError(INVALID_PARAMS, f"unknown fault knob: {k}")
-            cur = getattr(self, k)
             typ = names[k].type
             if v is not None and "bool" in str(typ) and not isinstance(v, bool):
                 raise RPCError(INVALID_PARAMS, f"fault knob {k} takes a boolean")
@@ -70,7 +68,6 @@ class Faults:
                 raise RPCError(INVALID_PARAMS, "logs_error_style must be \"infura\" or \"alchemy\"")
             if v is None and "Optional" not in str(typ):
                 raise RPCError(INVALID_PARAMS, f"fault knob {k} cannot be null")
-            del cur
             setattr(self, k, v)
 
     def as_dict(self) -> dict:
@@ -379,8 +376,6 @@ class Node:
         sender = info.senders[index]
         created = None
         if not tx.to:
-            from chain import contract_address
-
             created = addr(contract_address(sender, tx.nonce))
         logs = [self.ser_log(info, lg) for lg in info.logs if lg["tx_index"] == index]
         return {
@@ -806,7 +801,3 @@ CONTROL_PREFIXES = ("test_", "evm_", "miner_", "hardhat_", "anvil_", "txpool_")
 
 def is_control(method: Any) -> bool:
     return isinstance(method, str) and method.startswith(CONTROL_PREFIXES)
-
-
-def topic0(signature: str) -> bytes:
-    return keccak(text=signature)
