@@ -231,9 +231,8 @@ def test_txpool_semantics(server):
         send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=n0))
     assert e.value.message.startswith("nonce too low")
     with pytest.raises(RPCFailure) as e:
-        send(rpc, tx(rpc, KEY1, to=ADDR2, gas=21000, nonce=None) if False else
-             sign_tx(KEY1, {"type": 2, "chainId": 1, "nonce": n0 + 2, "gas": 21000, "maxFeePerGas": 10**10,
-                            "maxPriorityFeePerGas": 1, "to": ADDR2, "value": 0}))
+        send(rpc, sign_tx(KEY1, {"type": 2, "chainId": 1, "nonce": n0 + 2, "gas": 21000, "maxFeePerGas": 10**10,
+                                 "maxPriorityFeePerGas": 1, "to": ADDR2, "value": 0}))
     assert "invalid chain id" in e.value.message
 
 
@@ -411,3 +410,24 @@ def test_reorg_helper(server):
     with pytest.raises(RPCFailure) as e:
         rpc.call("test_reorg", {"depth": 10_000})
     assert e.value.code == -32602 and "reorg depth must be between 1 and" in e.value.message
+
+
+def test_legacy_and_access_list_transactions(server):
+    rpc = server.rpc
+    gp = 2 * hexint(rpc.call("eth_gasPrice"))
+    legacy = sign_tx(KEY1, {"nonce": 0, "gasPrice": gp, "gas": 21000, "to": ADDR2, "value": 3, "chainId": 1337})
+    h = send(rpc, legacy)
+    t = rpc.call("eth_getTransactionByHash", h)
+    assert t["type"] == "0x0" and t["gasPrice"] == hex(gp) and t["chainId"] == hex(1337)
+    assert hexint(t["v"]) in (1337 * 2 + 35, 1337 * 2 + 36)
+    assert rpc.call("eth_getTransactionReceipt", h)["effectiveGasPrice"] == hex(gp)
+    wrong = sign_tx(KEY1, {"nonce": 1, "gasPrice": gp, "gas": 21000, "to": ADDR2, "value": 3, "chainId": 5})
+    with pytest.raises(RPCFailure) as e:
+        send(rpc, wrong)
+    assert e.value.message == "invalid chain id for signer: have 5 want 1337"
+    al = sign_tx(KEY1, {"type": 1, "nonce": 1, "gasPrice": gp, "gas": 30000, "to": ADDR2, "value": 0,
+                        "chainId": 1337, "accessList": [{"address": ADDR2, "storageKeys": ["0x" + "00" * 32]}]})
+    h = send(rpc, al)
+    t = rpc.call("eth_getTransactionByHash", h)
+    assert t["type"] == "0x1" and t["accessList"][0]["address"] == ADDR2.lower()
+    assert rpc.call("eth_getTransactionReceipt", h)["status"] == "0x1"
