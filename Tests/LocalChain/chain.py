@@ -77,6 +77,18 @@ def _effective_tip(tx, base_fee: int) -> int:
     return min(tip, max_fee - base_fee)
 
 
+def _raise_if_failed(comp, message_for_other_errors) -> None:
+    """Turn a failed computation into the node's error: a revert keeps its data (code 3), anything else
+    (out of gas, invalid opcode, ...) is -32000 with the given message."""
+    if not comp.is_error:
+        return
+    err = comp.error
+    if isinstance(err, EVMRevert):
+        data = bytes(err.args[0]) if err.args else b""
+        raise RevertError(data, _decode_revert_reason(data))
+    raise ChainError(message_for_other_errors(err), -32000)
+
+
 def _decode_revert_reason(data: bytes) -> Optional[str]:
     if len(data) >= 68 and data[:4] == bytes.fromhex("08c379a0"):
         try:
@@ -502,24 +514,14 @@ class Chain:
 
     def call(self, tx_fields: dict, number: Optional[int] = None) -> bytes:
         comp = self._exec(tx_fields, number)
-        if comp.is_error:
-            err = comp.error
-            if isinstance(err, EVMRevert):
-                data = bytes(err.args[0]) if err.args else b""
-                raise RevertError(data, _decode_revert_reason(data))
-            raise ChainError(f"execution failed: {err!r}", -32000)
+        _raise_if_failed(comp, lambda err: f"execution failed: {err!r}")
         return bytes(comp.output)
 
     def estimate_gas(self, tx_fields: dict, number: Optional[int] = None) -> int:
         hi = tx_fields.get("gas") or self.evm.header.gas_limit
         probe = dict(tx_fields, gas=hi)
         comp = self._exec(probe, number)
-        if comp.is_error:
-            err = comp.error
-            if isinstance(err, EVMRevert):
-                data = bytes(err.args[0]) if err.args else b""
-                raise RevertError(data, _decode_revert_reason(data))
-            raise ChainError(f"gas required exceeds allowance ({hi})")
+        _raise_if_failed(comp, lambda err: f"gas required exceeds allowance ({hi})")
         used = comp.get_gas_used()
 
         def fails(gas: int) -> bool:

@@ -61,13 +61,17 @@ class Handler(BaseHTTPRequestHandler):
         if truncate:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._abort_connection()
             return
         self.wfile.write(body)
+
+    def _abort_connection(self):
+        """Close the socket under the client (dropped connection / truncated body faults)."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def do_GET(self):
         self._send(405, _json_bytes({"jsonrpc": "2.0", "id": None,
@@ -126,11 +130,7 @@ class Handler(BaseHTTPRequestHandler):
             if latency:
                 time.sleep(latency / 1000)
             if action == "drop":
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._abort_connection()
                 return
             if action in (429, 503):
                 extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
