@@ -5,7 +5,9 @@ for tests and the demo. Every subcommand prints one JSON object on stdout; progr
     scenario.py deploy  --rpc URL [--keeper ADDR] [--no-treasury] [--emission WEI_PER_S] [--cooldown S]
     scenario.py stakers --rpc URL --state FILE --shares 10000,5000,0 [--allowance WEI|max] [--stake WEI]
                         [--treasury ADDR]
-    scenario.py claim   --rpc URL --state FILE [--advance S] [--rounds N] [--only ADDR,...]
+    scenario.py claim   --rpc URL --state FILE [--advance S] [--rounds N] [--only ADDR,...] [--compound]
+    scenario.py stake   --rpc URL --state FILE --staker ADDR --amount WEI [--advance S]
+    scenario.py unstake --rpc URL --state FILE --staker ADDR --amount WEI [--advance S]
     scenario.py opt-in  --rpc URL --state FILE --staker ADDR --share BPS
     scenario.py opt-out --rpc URL --state FILE --staker ADDR
     scenario.py approve --rpc URL --state FILE --staker ADDR --allowance WEI|max
@@ -172,9 +174,20 @@ def _key_of(state: dict, address: str) -> int:
     raise SystemExit(f"unknown staker {address}")
 
 
+def claims_in(d: Driver, state: dict, rc: dict) -> list[dict]:
+    """The Claim structs of every Claimed log of a receipt (claim, claimAndStake, stake, initiateUnstake)."""
+    topic = "0x" + d.abis["MockVeniceStaking"].topic0("Claimed").hex()
+    out = []
+    for lg in rc["logs"]:
+        if lg["address"].lower() == state["staking"].lower() and lg["topics"][0] == topic:
+            out.append({"staker": checksum("0x" + lg["topics"][1][-40:]), "amount": str(int(lg["data"], 16)),
+                        "block_number": hexint(lg["blockNumber"]), "log_index": hexint(lg["logIndex"]),
+                        "block_hash": lg["blockHash"], "tx": lg["transactionHash"]})
+    return out
+
+
 def cmd_claim(d: Driver, state: dict, args) -> dict:
     only = {a.lower() for a in args.only.split(",")} if args.only else None
-    claimed_topic = "0x" + d.abis["MockVeniceStaking"].topic0("Claimed").hex()
     claims = []
     for _ in range(args.rounds):
         if args.advance:
@@ -182,14 +195,28 @@ def cmd_claim(d: Driver, state: dict, args) -> dict:
         for s in state["stakers"]:
             if only is not None and s["address"].lower() not in only:
                 continue
-            rc = d.transact(int(s["private_key"], 16), "MockVeniceStaking", state["staking"], "claim")
-            for lg in rc["logs"]:
-                if lg["address"].lower() == state["staking"].lower() and lg["topics"][0] == claimed_topic:
-                    claims.append({"staker": s["address"], "amount": str(int(lg["data"], 16)),
-                                   "block_number": hexint(lg["blockNumber"]), "log_index": hexint(lg["logIndex"]),
-                                   "block_hash": lg["blockHash"], "tx": lg["transactionHash"]})
+            fn = "claimAndStake" if args.compound else "claim"
+            rc = d.transact(int(s["private_key"], 16), "MockVeniceStaking", state["staking"], fn)
+            claims.extend(claims_in(d, state, rc))
     state.setdefault("claims", []).extend(claims)
     return {"claims": claims}
+
+
+def cmd_stake_change(d: Driver, state: dict, args, unstake: bool) -> dict:
+    """More stake or initiateUnstake: both pay pending rewards (Claimed) as a side effect."""
+    k = _key_of(state, args.staker)
+    if args.advance:
+        d.rpc.call("evm_increaseTime", args.advance)
+    if unstake:
+        rc = d.transact(k, "MockVeniceStaking", state["staking"], "initiateUnstake", args.amount)
+    else:
+        d.transact(DEPLOYER_KEY, "MockVVV", state["vvv"], "mint", checksum(args.staker), args.amount)
+        d.transact(k, "MockVVV", state["vvv"], "approve", state["staking"], args.amount)
+        rc = d.transact(k, "MockVeniceStaking", state["staking"], "stake", checksum(args.staker), args.amount)
+    claims = claims_in(d, state, rc)
+    state.setdefault("claims", []).extend(claims)
+    return {"staker": checksum(args.staker), "block": hexint(rc["blockNumber"]), "tx": rc["transactionHash"],
+            "claims": claims}
 
 
 def cmd_opt(d: Driver, state: dict, args, opt_in: bool) -> dict:
@@ -243,6 +270,13 @@ def main(argv=None) -> int:
     p.add_argument("--advance", type=int, default=60, help="seconds to advance before each round")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--only", help="comma list of staker addresses")
+    p.add_argument("--compound", action="store_true", help="claimAndStake instead of claim")
+    for name in ("stake", "unstake"):
+        p = sub.add_parser(name, help="more stake / initiateUnstake (both pay pending rewards: Claimed)")
+        common(p, True)
+        p.add_argument("--staker", required=True)
+        p.add_argument("--amount", type=int, required=True, help="VVV wei")
+        p.add_argument("--advance", type=int, default=0, help="seconds to advance first")
     for name in ("opt-in", "opt-out", "approve"):
         p = sub.add_parser(name)
         common(p, True)
@@ -278,6 +312,8 @@ def main(argv=None) -> int:
             out = state = cmd_stakers(d, state, args)
         elif args.cmd == "claim":
             out = cmd_claim(d, state, args)
+        elif args.cmd in ("stake", "unstake"):
+            out = cmd_stake_change(d, state, args, args.cmd == "unstake")
         elif args.cmd in ("opt-in", "opt-out"):
             out = cmd_opt(d, state, args, args.cmd == "opt-in")
         else:

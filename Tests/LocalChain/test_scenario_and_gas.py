@@ -77,3 +77,19 @@ def test_gas_per_routed_claim_for_100_returning_stakers_meets_the_target():
     # and the measurement is sane: never below the analytical floor
     assert per_claim >= row["returning_floor"]
     assert row["first_time_gas_per_claim"] >= row["first_time_floor"]
+
+
+def test_scenario_rewards_paid_as_side_effects(tmp_path):
+    state = str(tmp_path / "state.json")
+    with LocalChainServer() as srv:
+        scenario(srv.url, "deploy", state=state)
+        st = scenario(srv.url, "stakers", "--shares", "5000", state=state)
+        who = st["stakers"][0]["address"]
+        out = scenario(srv.url, "stake", "--staker", who, "--amount", str(10**20), "--advance", "30", state=state)
+        assert len(out["claims"]) == 1 and out["claims"][0]["staker"] == who and int(out["claims"][0]["amount"]) > 0
+        out = scenario(srv.url, "unstake", "--staker", who, "--amount", str(10**20), "--advance", "30", state=state)
+        assert len(out["claims"]) == 1 and out["claims"][0]["block_number"] == out["block"]
+        out = scenario(srv.url, "claim", "--compound", "--advance", "30", state=state)
+        assert len(out["claims"]) == 1
+        with open(state) as fh:
+            assert len(json.load(fh)["claims"]) == 3
