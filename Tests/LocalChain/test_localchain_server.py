@@ -125,6 +125,12 @@ def test_basic_methods_and_encodings(server):
     bal = rpc.call("eth_getBalance", ADDR1, "latest")
     assert bal == hex(10**24) and not bal.startswith("0x0")
     assert rpc.call("eth_getCode", ADDR1, "latest") == "0x"
+    # the EIP-2935 history contract is there by default (as on Base) and records parent hashes
+    rpc.call("evm_mine", {"blocks": 3})
+    history = "0x0000F90827F1C53a10cb7A02335B175320002935"
+    assert rpc.call("eth_getCode", history, "latest") != "0x"
+    parent = rpc.call("eth_getBlockByNumber", "0x2", False)["hash"]
+    assert rpc.call("eth_call", {"to": history, "data": "0x" + (2).to_bytes(32, "big").hex()}, "latest") == parent
     with pytest.raises(RPCFailure) as e:
         rpc.call("eth_nope")
     assert e.value.code == -32601
@@ -133,7 +139,7 @@ def test_basic_methods_and_encodings(server):
     assert e.value.code == -32602
     # batch, answered by id
     out = rpc.batch([("eth_chainId",), ("eth_blockNumber",), ("eth_nope",)])
-    assert out[0]["result"] == hex(1337) and out[1]["result"] == "0x0" and out[2]["error"]["code"] == -32601
+    assert out[0]["result"] == hex(1337) and out[1]["result"] == "0x3" and out[2]["error"]["code"] == -32601
 
 
 def test_transactions_receipts_logs_call_estimate(server):
@@ -431,3 +437,26 @@ def test_legacy_and_access_list_transactions(server):
     t = rpc.call("eth_getTransactionByHash", h)
     assert t["type"] == "0x1" and t["accessList"][0]["address"] == ADDR2.lower()
     assert rpc.call("eth_getTransactionReceipt", h)["status"] == "0x1"
+
+
+def test_serve_options_and_clean_sigint():
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "localchain.py"), "serve", "--port", "0",
+                          "--no-history-contract", "--block-time", "0.1", "--accounts", "12",
+                          "--faults", '{"finalized_lag": 2}', "--http-429", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(p.stdout.readline())
+        assert ready["history_contract"] is False and len(ready["accounts"]) == 12
+        assert ready["faults"]["finalized_lag"] == 2 and ready["faults"]["http_429"] == 1
+        rpc = RPC(ready["url"])
+        with pytest.raises(HTTPStatusError):
+            rpc.call("eth_blockNumber")
+        assert rpc.call("eth_getCode", "0x0000F90827F1C53a10cb7A02335B175320002935", "latest") == "0x"
+        time.sleep(0.5)
+        assert hexint(rpc.call("eth_blockNumber")) >= 2  # interval mining
+        rpc.close()
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
