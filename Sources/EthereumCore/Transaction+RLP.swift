@@ -1,60 +1,87 @@
 /// Signing payloads, raw encodings, hashes and strict decoding of transactions
 /// (legacy + EIP-155, EIP-2718 typed envelopes: EIP-2930 type 1, EIP-1559 type 2).
 extension Transaction {
-    /// The fields common to every payload, in the order of the type's RLP list (without chain id / signature).
-    fileprivate var payloadFields: [RLPItem] {
+    /// The RLP list of this transaction's fields (followed by `tail`: the EIP-155 suffix or a signature),
+    /// split around `data` so large calldata is hashed in place and copied at most once.
+    fileprivate func encoding(tail: [RLPItem]) -> TransactionEncoding {
         let to: RLPItem = self.to.map { .address($0) } ?? .bytes([])
+        var head: [RLPItem]
+        var tailItems: [RLPItem] = []
         switch kind {
         case let .legacy(gasPrice):
-            return [.uint(nonce), .uint(gasPrice), .uint(gasLimit), to, .uint(value), .bytes(data)]
+            head = [.uint(nonce), .uint(gasPrice), .uint(gasLimit), to, .uint(value)]
         case let .accessList(gasPrice, list):
-            return [.uint(chainId), .uint(nonce), .uint(gasPrice), .uint(gasLimit), to, .uint(value), .bytes(data),
-                    AccessListEntry.rlpItem(list)]
+            head = [.uint(chainId), .uint(nonce), .uint(gasPrice), .uint(gasLimit), to, .uint(value)]
+            tailItems = [AccessListEntry.rlpItem(list)]
         case let .dynamicFee(priority, cap, list):
-            return [.uint(chainId), .uint(nonce), .uint(priority), .uint(cap), .uint(gasLimit), to, .uint(value), .bytes(data),
-                    AccessListEntry.rlpItem(list)]
+            head = [.uint(chainId), .uint(nonce), .uint(priority), .uint(cap), .uint(gasLimit), to, .uint(value)]
+            tailItems = [AccessListEntry.rlpItem(list)]
         }
+        tailItems += tail
+        var headBytes: [UInt8] = []
+        headBytes.reserveCapacity(160)
+        for item in head { RLP.append(item, to: &headBytes) }
+        // `data` as an RLP string: a single byte below 0x80 is its own encoding; otherwise a length header.
+        if !(data.count == 1 && data[0] < 0x80) { RLP.appendHeader(length: data.count, short: 0x80, to: &headBytes) }
+        var suffix: [UInt8] = []
+        for item in tailItems { RLP.append(item, to: &suffix) }
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(headBytes.count + 10)
+        if type != 0 { prefix.append(type) }
+        RLP.appendHeader(length: headBytes.count + data.count + suffix.count, short: 0xc0, to: &prefix)
+        prefix += headBytes
+        return TransactionEncoding(prefix: prefix, data: data, suffix: suffix)
+    }
+
+    /// The EIP-155 suffix `[chainId, 0, 0]` of a legacy signing payload (none for chain id 0 or typed transactions).
+    private var unsignedTail: [RLPItem] {
+        if case .legacy = kind, chainId != 0 { return [.uint(chainId), .bytes([]), .bytes([])] }
+        return []
     }
 
     /// The bytes whose Keccak-256 is signed: EIP-155 `rlp([nonce, gasPrice, gas, to, value, data, chainId, 0, 0])`
     /// for legacy (the six-field form when chainId is 0), `type || rlp([...])` for typed transactions (EIP-2718).
-    public var signingPayload: [UInt8] {
-        if case .legacy = kind {
-            var fields = payloadFields
-            if chainId != 0 { fields += [.uint(chainId), .bytes([]), .bytes([])] }
-            return RLP.encode(.list(fields))
-        }
-        var out: [UInt8] = [type]
-        RLP.append(.list(payloadFields), to: &out)
+    public var signingPayload: [UInt8] { encoding(tail: unsignedTail).bytes }
+
+    /// Keccak-256 of the signing payload: the digest the sender signs (hashed without building the payload).
+    public var signingHash: Bytes32 { encoding(tail: unsignedTail).keccak256() }
+}
+
+/// An RLP transaction encoding as three pieces: everything before the calldata, the calldata, everything after.
+fileprivate struct TransactionEncoding {
+    let prefix: [UInt8]
+    let data: [UInt8]
+    let suffix: [UInt8]
+
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(prefix.count + data.count + suffix.count)
+        out += prefix
+        out += data
+        out += suffix
         return out
     }
 
-    /// Keccak-256 of the signing payload: the digest the sender signs.
-    public var signingHash: Bytes32 { Keccak256.hash(signingPayload) }
+    func keccak256() -> Bytes32 {
+        var hasher = Keccak256()
+        hasher.update(prefix)
+        hasher.update(data)
+        hasher.update(suffix)
+        return hasher.finalize()
+    }
 }
 
 extension SignedTransaction {
-    /// The canonical raw transaction as sent to `eth_sendRawTransaction`.
-    public var rawBytes: [UInt8] {
-        var fields: [RLPItem] = []
-        switch transaction.kind {
-        case let .legacy(gasPrice):
-            let to: RLPItem = transaction.to.map { .address($0) } ?? .bytes([])
-            fields = [.uint(transaction.nonce), .uint(gasPrice), .uint(transaction.gasLimit), to, .uint(transaction.value),
-                      .bytes(transaction.data), .uint(v), .uint(r), .uint(s)]
-            return RLP.encode(.list(fields))
-        default:
-            // Typed: the unsigned payload list with yParity, r, s appended.
-            var items = transaction.payloadFields
-            items += [.uint(UInt64(yParity)), .uint(r), .uint(s)]
-            var out: [UInt8] = [transaction.type]
-            RLP.append(.list(items), to: &out)
-            return out
-        }
+    private var signedEncoding: TransactionEncoding {
+        let parity: RLPItem = if case .legacy = transaction.kind { .uint(v) } else { .uint(UInt64(yParity)) }
+        return transaction.encoding(tail: [parity, .uint(r), .uint(s)])
     }
 
+    /// The canonical raw transaction as sent to `eth_sendRawTransaction`.
+    public var rawBytes: [UInt8] { signedEncoding.bytes }
+
     /// The transaction hash: Keccak-256 of the raw bytes.
-    public var hash: Bytes32 { Keccak256.hash(rawBytes) }
+    public var hash: Bytes32 { signedEncoding.keccak256() }
 
     /// Decodes a raw signed transaction (legacy or typed 1/2), strictly: canonical RLP, exact field counts,
     /// canonical integers, 20-byte or empty `to`, yParity 0/1, r and s in range with low s. Errors name the field.

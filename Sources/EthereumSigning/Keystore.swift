@@ -79,7 +79,7 @@ public struct Keystore: Sendable, Equatable {
         guard Keystore.constantTimeEqual(Keystore.mac(derivedKey: derived, ciphertext: ciphertext), mac) else {
             throw .wrongPassword
         }
-        var plain = try Keystore.aes128ctr(key: Array(derived[0..<16]), iv: iv, data: ciphertext)
+        var plain = try Keystore.aes128ctr(derivedKey: derived, iv: iv, data: ciphertext)
         defer { zeroize(&plain) }
         let key: PrivateKey
         do {
@@ -155,7 +155,9 @@ public struct Keystore: Sendable, Equatable {
         var derived = try store.deriveKey(password: password, limits: limits)
         defer { zeroize(&derived) }
         store.ciphertext = try key.withUnsafeKeyBytes { (raw) throws(SigningError) in
-            try aes128ctr(key: Array(derived[0..<16]), iv: iv, data: Array(raw))
+            var plain = Array(raw)
+            defer { zeroize(&plain) }
+            return try aes128ctr(derivedKey: derived, iv: iv, data: plain)
         }
         store.mac = mac(derivedKey: derived, ciphertext: store.ciphertext)
         return store
@@ -163,16 +165,15 @@ public struct Keystore: Sendable, Equatable {
 
     static func mac(derivedKey: [UInt8], ciphertext: [UInt8]) -> Bytes32 {
         var hasher = Keccak256()
-        hasher.update(Array(derivedKey[16..<32]))
+        derivedKey.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[16..<32])) }
         hasher.update(ciphertext)
         return hasher.finalize()
     }
 
-    static func aes128ctr(key: [UInt8], iv: [UInt8], data: [UInt8]) throws(SigningError) -> [UInt8] {
-        var keyBytes = key
-        defer { zeroize(&keyBytes) }
+    /// AES-128-CTR under the first 16 bytes of the derived key (swift-crypto copies them into its zeroising storage).
+    static func aes128ctr(derivedKey: [UInt8], iv: [UInt8], data: [UInt8]) throws(SigningError) -> [UInt8] {
         do {
-            let out = try AES._CTR.encrypt(data, using: SymmetricKey(data: keyBytes), nonce: try AES._CTR.Nonce(nonceBytes: iv))
+            let out = try AES._CTR.encrypt(data, using: SymmetricKey(data: derivedKey[0..<16]), nonce: try AES._CTR.Nonce(nonceBytes: iv))
             return Array(out)
         } catch {
             throw .crypto(operation: "aes-128-ctr", reason: "\(error)")

@@ -48,20 +48,19 @@ enum Secp256k1 {
         var sig = secp256k1_ecdsa_recoverable_signature()
         var pubkey = secp256k1_pubkey()
         var buffer = (Bytes32.zero, Bytes32.zero, Bytes32.zero)  // r, s, digest
-        let rc: Int32 = withUnsafeMutableBytes(of: &buffer) { raw in
+        // Both return codes leave the closure and go through `check` in order (recover runs only after a good parse).
+        let (parsed, recovered): (Int32, Int32) = withUnsafeMutableBytes(of: &buffer) { raw in
             signature.r.store(to: raw.baseAddress!)
             signature.s.store(to: raw.baseAddress! + 32)
             digest.store(to: raw.baseAddress! + 64)
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let parsed = secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &sig, p, Int32(signature.recoveryId))
-            guard parsed == 1 else { return -1 }
-            return secp256k1_ecdsa_recover(ctx, &pubkey, &sig, p + 64)
+            guard parsed == 1 else { return (parsed, 0) }
+            return (parsed, secp256k1_ecdsa_recover(ctx, &pubkey, &sig, p + 64))
         }
-        if rc == -1 {
-            try check(0, "secp256k1_ecdsa_recoverable_signature_parse_compact",
-                      failure: .invalidSignature(reason: "r or s is not below the curve order"))
-        }
-        try check(rc, "secp256k1_ecdsa_recover", failure: .recoveryFailed)
+        try check(parsed, "secp256k1_ecdsa_recoverable_signature_parse_compact",
+                  failure: .invalidSignature(reason: "r or s is not below the curve order"))
+        try check(recovered, "secp256k1_ecdsa_recover", failure: .recoveryFailed)
         return try serialize(&pubkey)
     }
 
@@ -70,8 +69,8 @@ enum Secp256k1 {
         let ctx = Secp256k1Context.shared.raw
         var sig = secp256k1_ecdsa_signature()
         var pubkey = secp256k1_pubkey()
-        // One scratch buffer: r ‖ s (64) ‖ digest (32) ‖ 0x04 ‖ x ‖ y (65).
-        let rc: Int32 = withUnsafeTemporaryAllocation(byteCount: 161, alignment: 8) { raw in
+        // One scratch buffer: r ‖ s (64) ‖ digest (32) ‖ 0x04 ‖ x ‖ y (65). Each call runs only after the previous succeeded.
+        let codes: (Int32, Int32, Int32) = withUnsafeTemporaryAllocation(byteCount: 161, alignment: 8) { raw in
             let base = raw.baseAddress!
             r.store(to: base)
             s.store(to: base + 32)
@@ -80,12 +79,16 @@ enum Secp256k1 {
             publicKey.x.store(to: base + 97)
             publicKey.y.store(to: base + 129)
             let p = base.assumingMemoryBound(to: UInt8.self)
-            guard secp256k1_ecdsa_signature_parse_compact(ctx, &sig, p) == 1 else { return 0 }
-            guard secp256k1_ec_pubkey_parse(ctx, &pubkey, p + 96, 65) == 1 else { return 0 }
-            return secp256k1_ecdsa_verify(ctx, &sig, p + 64, &pubkey)
+            let a = secp256k1_ecdsa_signature_parse_compact(ctx, &sig, p)
+            guard a == 1 else { return (a, 0, 0) }
+            let b = secp256k1_ec_pubkey_parse(ctx, &pubkey, p + 96, 65)
+            guard b == 1 else { return (a, b, 0) }
+            return (a, b, secp256k1_ecdsa_verify(ctx, &sig, p + 64, &pubkey))
         }
         do {
-            try check(rc, "secp256k1_ecdsa_verify", failure: .invalidSignature(reason: "does not verify"))
+            try check(codes.0, "secp256k1_ecdsa_signature_parse_compact", failure: .invalidSignature(reason: "r or s out of range"))
+            try check(codes.1, "secp256k1_ec_pubkey_parse", failure: .invalidSignature(reason: "not a valid public key"))
+            try check(codes.2, "secp256k1_ecdsa_verify", failure: .invalidSignature(reason: "does not verify"))
             return true
         } catch { return false }
     }

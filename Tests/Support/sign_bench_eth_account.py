@@ -5,10 +5,9 @@ stdin: one JSON object
   {"op": "sign", "key": "0x..", "tx": {eth-account fields}, "iterations": N}
       -> {"us_per_tx": float, "raw": "0x.."}   (Account.sign_transaction, best of 3 rounds)
   {"op": "decrypt", "path": "keystore.json", "password": ".."}
-      -> {"seconds": float, "peak_rss_kib": int}   (eth_keyfile.extract_key_from_keyfile)
+      -> {"seconds": float, "peak_rss_kib": int (VmHWM)}   (eth_keyfile.extract_key_from_keyfile)
 """
 import json
-import resource
 import sys
 import time
 
@@ -32,4 +31,7 @@ else:
     start = time.perf_counter()
     extract_key_from_keyfile(req["path"], req["password"].encode())
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    # VmHWM: this process's own peak (ru_maxrss would include the spawning parent's peak).
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    print(json.dumps({"seconds": seconds, "peak_rss_kib": peak}))
