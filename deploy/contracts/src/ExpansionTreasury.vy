@@ -241,8 +241,6 @@ def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
     now: uint256 = block.number
     total_before: uint256 = self.total_contributed
     total: uint256 = 0
-    history_checked: bool = False
-    history_ok: bool = False
     for c: Claim in claims:
         reason: uint8 = 0
         bn: uint256 = convert(c.block_number, uint256)
