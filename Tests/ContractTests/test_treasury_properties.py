@@ -1,9 +1,11 @@
 """Property test: random sequences of opt-ins, opt-outs, share changes, reward claims, routes (with repeats,
-reordering, other keepers, allowance changes) and withdrawals, checked step by step against a reference model
-of SPEC §3, and the conservation invariant
+reordering, other keepers, allowance changes), withdrawals and real reorgs (the last blocks replaced by a longer
+fork: registrations, routes and payments in them vanish, claims naming them become ORPHANED), checked step by
+step against a reference model of SPEC §3, and the conservation invariant
     sum(contributed) == total_contributed == treasury balance + total_withdrawn.
 """
 
+import copy
 import os
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -26,11 +28,18 @@ op = st.one_of(
     st.tuples(st.just("allowance"), st.sampled_from(STAKERS), st.sampled_from([0, 10**18, MAX_UINT])),
     st.tuples(st.just("withdraw"), st.integers(1, 10**18)),
     st.tuples(st.just("mine"), st.integers(1, 3)),
+    st.tuples(st.just("reorg"), st.integers(1, 4)),
 )
 
 
 class Model:
     """SPEC §3 in plain Python."""
+
+    def state(self):
+        return copy.deepcopy((self.reg, self.last, self.contributed, self.allowance, self.withdrawn))
+
+    def restore(self, saved):
+        self.reg, self.last, self.contributed, self.allowance, self.withdrawn = copy.deepcopy(saved)
 
     def __init__(self, env):
         self.env = env
@@ -81,6 +90,8 @@ def _run(env, ops):
         env.fund(i, 10**24)
         env.approve(i, MAX_UINT)
     m = Model(env)
+    history = {env.chain.head_number: m.state()}  # model state after the last step ending at each height
+    base = env.chain.head_number
     claims = []  # every reward paid so far (some from orphaned blocks after a simulated reorg hash flip)
     for step in ops:
         kind = step[0]
@@ -132,6 +143,15 @@ def _run(env, ops):
                 m.withdrawn += amount
         elif kind == "mine":
             env.chain.mine(step[1])
+        elif kind == "reorg":
+            depth = min(step[1], env.chain.head_number - base)
+            if depth:
+                r = env.chain.reorg(depth, reinject=False)
+                ancestor = r["ancestor"].number
+                m.restore(history[max(n for n in history if n <= ancestor)])
+                for n in [n for n in history if n > ancestor]:
+                    del history[n]
+        history[env.chain.head_number] = m.state()
         # the invariants, after every step
         contributed = {i: env.contributed(i) for i in STAKERS}
         assert contributed == m.contributed
