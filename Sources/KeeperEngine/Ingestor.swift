@@ -106,11 +106,13 @@ public final class Ingestor: Sendable {
     /// the store back to it. Throws `.reorgTooDeep` when no stored block within the window is canonical.
     func checkTip() async throws -> ReorgRecord? {
         guard let tip = try store.read({ r in try r.tip() }) else { return nil }
-        let canonical = try await chain.blocks([tip.number])
-        if canonical.first?.hash == tip.hash { return nil }
+        // A chain that got shorter than the stored tip orphaned it too (the node has no such block now).
+        let head = try await chain.head(.latest)
+        if tip.number <= head, try await chain.blocks([tip.number]).first?.hash == tip.hash { return nil }
         let window = config.chain.reorgWindow
         let lowest = tip.number >= window ? tip.number - window : 0
-        let stored = try store.read { r in try r.blocks(atOrBelow: tip.number, limit: Int(window) + 1) }.filter { $0.number >= lowest }
+        let stored = try store.read { r in try r.blocks(atOrBelow: min(tip.number, head), limit: Int(window) + 1) }
+            .filter { $0.number >= lowest }
         var ancestor: UInt64?
         var i = 0
         while i < stored.count && ancestor == nil {
