@@ -87,9 +87,10 @@ enum PasswordSource {
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         quiet.c_lflag |= tcflag_t(ECHONL)
-        _ = text.withCString { write(fd, $0, strlen($0)) }
+        // Echo goes off before the prompt appears, so nothing typed after the prompt is ever shown or flushed.
         guard tcsetattr(fd, TCSAFLUSH, &quiet) == 0 else { throw CLIError("cannot turn off terminal echo") }
-        defer { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+        defer { _ = tcsetattr(fd, TCSANOW, &saved) }
+        _ = text.withCString { write(fd, $0, strlen($0)) }
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while read(fd, &byte, 1) == 1, byte != 0x0a {

@@ -209,6 +209,13 @@ final class KeysCLITests: XCTestCase {
         let open = s.root + "/open"
         try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         assertCLIFailure(try KeeperProcess.run(["keys", "new", "--keystore-dir", open, "--password-file", pw, "--light"]), contains: "chmod 700")
+        // A raw key of 0 or ≥ n is refused without echoing it.
+        for bad in [String(repeating: "0", count: 64), "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"] {
+            let keyFile = try s.file("bad.key", bad + "\n")
+            let refused = try KeeperProcess.run(["keys", "import", "--keystore-dir", dir, "--password-file", pw, "--private-key-file", keyFile])
+            assertCLIFailure(refused, contains: "invalid private key")
+            XCTAssertFalse(refused.stderr.contains(bad))
+        }
         // An empty new password is refused.
         let empty = try s.file("empty", "\n")
         assertCLIFailure(try KeeperProcess.run(["keys", "new", "--keystore-dir", dir, "--password-file", empty, "--light"]), contains: "empty")
@@ -292,5 +299,51 @@ final class KeysCLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(killedChange, fractions.count / 2)
         let list = try KeeperProcess.run(["keys", "list", "--keystore-dir", dir])
         XCTAssertTrue(list.stdout.contains(address + " " + path))
+    }
+}
+
+/// The no-echo prompt, driven through a pseudo-terminal by Tests/Support/sign_pty.py.
+final class KeysPromptCLITests: XCTestCase {
+    func runUnderPTY(_ answers: (String, String), _ arguments: [String]) throws -> (status: Int, transcript: String, prompts: Int) {
+        let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? KeeperProcess.repoRoot.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            XCTFail("Python not found at \(python): run deploy/dev/setup.sh or set EXPANSION_KEEPER_PYTHON")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [KeeperProcess.repoRoot.appendingPathComponent("Tests/Support/sign_pty.py").path,
+                             KeeperProcess.binary.path, answers.0, answers.1, "--"] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["EXPANSION_KEEPER_PASSWORD_FILE"] = nil
+        env["CREDENTIALS_DIRECTORY"] = nil
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return (object["status"] as? Int ?? -1, object["transcript"] as? String ?? "", object["prompts"] as? Int ?? -1)
+    }
+
+    func testNewKeyPromptsTwiceWithoutEcho() throws {
+        let s = try KeysScratch("pty")
+        let dir = s.root + "/keys"
+        let made = try runUnderPTY(("s3cret-typed", "s3cret-typed"), ["keys", "new", "--keystore-dir", dir, "--light"])
+        XCTAssertEqual(made.status, 0, made.transcript)
+        XCTAssertEqual(made.prompts, 2, made.transcript)
+        XCTAssertTrue(made.transcript.contains("Repeat: "), made.transcript)
+        XCTAssertFalse(made.transcript.contains("s3cret-typed"), "the password was echoed: \(made.transcript)")
+        // The typed password is the one in force.
+        let path = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first.map { dir + "/" + $0 })
+        let pw = try s.file("pw", "s3cret-typed\n")
+        XCTAssertEqual(try KeeperProcess.run(["keys", "export", "--keystore", path, "--password-file", pw, "--unsafe-print-private-key"]).status, 0)
+        // Two different answers: refused, nothing written.
+        let mismatch = try runUnderPTY(("one", "two"), ["keys", "new", "--keystore-dir", dir, "--light"])
+        XCTAssertEqual(mismatch.status, 1)
+        XCTAssertTrue(mismatch.transcript.contains("do not match"), mismatch.transcript)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).count, 1)
     }
 }
