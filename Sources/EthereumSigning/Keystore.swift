@@ -26,7 +26,7 @@ public struct Keystore: Sendable, Equatable {
 
     /// Bounds checked before any KDF runs, so a hostile file cannot make us allocate gigabytes or spin for hours.
     public struct Limits: Sendable {
-        /// Largest scrypt working memory, 128·n·r bytes (default 1 GiB; geth standard needs 256 MiB).
+        /// Largest scrypt working memory, 128·r·(n + p) bytes (default 1 GiB; geth standard needs 256 MiB).
         public var maxScryptMemoryBytes: Int
         /// Largest scrypt work n·r·p (default 2^24, 8× geth standard).
         public var maxScryptWork: Int
@@ -126,13 +126,16 @@ public struct Keystore: Sendable, Equatable {
         case let .scrypt(n, r, p):
             guard n > 1, n & (n - 1) == 0 else { throw .kdfParametersRejected(reason: "scrypt n \(n) is not a power of two above 1") }
             guard r >= 1, p >= 1 else { throw .kdfParametersRejected(reason: "scrypt r \(r) and p \(p) must be at least 1") }
+            // Working memory is 128·r·(n + p) bytes: the n-entry table plus the p blocks scrypt mixes.
             let (nr, o1) = n.multipliedReportingOverflow(by: r)
-            let (memory, o2) = nr.multipliedReportingOverflow(by: 128)
-            guard !o1, !o2, memory <= limits.maxScryptMemoryBytes else {
-                throw .kdfParametersRejected(reason: "scrypt n \(n), r \(r) needs more than \(limits.maxScryptMemoryBytes >> 20) MiB")
+            let (np, o2) = n.addingReportingOverflow(p)
+            let (rnp, o3) = np.multipliedReportingOverflow(by: r)
+            let (memory, o4) = rnp.multipliedReportingOverflow(by: 128)
+            guard !o1, !o2, !o3, !o4, memory <= limits.maxScryptMemoryBytes else {
+                throw .kdfParametersRejected(reason: "scrypt n \(n), r \(r), p \(p) needs more than \(limits.maxScryptMemoryBytes >> 20) MiB")
             }
-            let (work, o3) = nr.multipliedReportingOverflow(by: p)
-            guard !o3, work <= limits.maxScryptWork else {
+            let (work, o5) = nr.multipliedReportingOverflow(by: p)
+            guard !o5, work <= limits.maxScryptWork else {
                 throw .kdfParametersRejected(reason: "scrypt work n·r·p = \(n)·\(r)·\(p) exceeds \(limits.maxScryptWork)")
             }
         case let .pbkdf2(c):

@@ -94,6 +94,7 @@ final class KeystoreTests: XCTestCase {
             .scrypt(n: 1 << 40, r: 8, p: 1),        // 128 TiB
             .scrypt(n: 1 << 22, r: 8, p: 1),        // 4 GiB
             .scrypt(n: 1 << 20, r: 8, p: 1000),     // memory fine, work absurd
+            .scrypt(n: 2, r: 1, p: 1 << 23),        // tiny table, but 1 GiB of p blocks
             .scrypt(n: 1000, r: 8, p: 1),           // not a power of two
             .scrypt(n: 16, r: 0, p: 1),
             .scrypt(n: 16, r: Int.max, p: Int.max), // overflow
