@@ -24,20 +24,19 @@ public enum ABIDecoder {
 
     /// Decodes `data` as the tuple of `types` (the values of `enc((v1,…,vn))`).
     public static func decode(_ types: [ABIType], from data: [UInt8], limits: Limits = .default) throws(ABIError) -> [ABIValue] {
-        for t in types { try t.validate() }
-        return try decodeValidated(types, from: data, reportingOffsetsFrom: 0, limits: limits)
+        try decode(ABINode.compile(types), from: data, limits: limits)
     }
 
-    /// Decodes `data[start...]` for already-validated types; error offsets count from the start of `data`.
-    static func decodeValidated(_ types: [ABIType], from data: [UInt8], reportingOffsetsFrom start: Int = 0,
-                                limits: Limits = .default) throws(ABIError) -> [ABIValue] {
+    /// Decodes `data[start...]` for compiled types; error offsets count from the start of `data`.
+    static func decode(_ nodes: [ABINode], from data: [UInt8], reportingOffsetsFrom start: Int = 0,
+                       limits: Limits = .default) throws(ABIError) -> [ABIValue] {
         guard data.count - start <= limits.maxInputBytes else {
             throw .limitExceeded(what: "input of \(data.count - start) bytes", limit: limits.maxInputBytes, offset: start)
         }
         let result = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<[ABIValue], ABIError> in
             do throws(ABIError) {
                 let reader = Reader(buffer: UnsafeRawBufferPointer(rebasing: raw[start...]), report: start, limits: limits)
-                let (values, end) = try reader.tuple(types[...], at: 0, depth: 1)
+                let (values, end) = try reader.tuple(nodes, at: 0, depth: 1)
                 if end != reader.count && !limits.allowTrailingBytes {
                     throw .trailingBytes(offset: start + end, count: reader.count - end)
                 }
@@ -60,8 +59,8 @@ public enum ABIDecoder {
             self.buffer = buffer; self.report = report; self.limits = limits
         }
 
-        @inline(__always) func word(_ type: ABIType, at p: Int) throws(ABIError) -> Bytes32 {
-            guard p <= count - 32 else { throw .truncated(type: type.canonical, offset: report + p, needed: 32, available: max(0, count - p)) }
+        @inline(__always) func word(_ node: ABINode, at p: Int) throws(ABIError) -> Bytes32 {
+            guard p <= count - 32 else { throw .truncated(type: node.type.canonical, offset: report + p, needed: 32, available: max(0, count - p)) }
             return Bytes32(loadingFrom: buffer, at: p)
         }
 
@@ -71,24 +70,24 @@ public enum ABIDecoder {
         }
 
         /// Checks and converts one elementary word (bounds already checked).
-        @inline(__always) func elementary(_ type: ABIType, _ w: Bytes32, at p: Int) throws(ABIError) -> ABIValue {
-            try Reader.elementary(type, w, offset: report + p)
+        @inline(__always) func elementary(_ node: ABINode, _ w: Bytes32, at p: Int) throws(ABIError) -> ABIValue {
+            try Reader.elementary(node.kind, w, offset: report + p, type: node.type)
         }
 
         /// Checks and converts one elementary word; `offset` is the position reported in errors.
-        @inline(__always) static func elementary(_ type: ABIType, _ w: Bytes32, offset: Int) throws(ABIError) -> ABIValue {
-            let p = offset
-            switch type {
+        @inline(__always)
+        static func elementary(_ kind: ABINode.Kind, _ w: Bytes32, offset p: Int, type: @autoclosure () -> ABIType) throws(ABIError) -> ABIValue {
+            switch kind {
             case let .uint(bits):
                 let v = UInt256(word: w)
                 guard bits == 256 || (v >> bits).isZero else {
-                    throw .invalidValue(type: type.canonical, offset: p, reason: "value \(v.hexString) has non-zero bits above bit \(bits)")
+                    throw .invalidValue(type: type().canonical, offset: p, reason: "value \(v.hexString) has non-zero bits above bit \(bits)")
                 }
                 return .uint(v)
             case let .int(bits):
                 let v = Int256(bitPattern: UInt256(word: w))
                 guard ABICodecSupport.fitsSigned(v, bits: bits) else {
-                    throw .invalidValue(type: type.canonical, offset: p, reason: "word \(w.hexString) is not a sign-extended \(bits)-bit value")
+                    throw .invalidValue(type: type().canonical, offset: p, reason: "word \(w.hexString) is not a sign-extended \(bits)-bit value")
                 }
                 return .int(v)
             case .address:
@@ -105,58 +104,58 @@ public enum ABIDecoder {
                 if n < 32 {
                     let bits = (32 - n) * 8
                     guard (UInt256(word: w) & (UInt256.max >> (256 - bits))).isZero else {
-                        throw .dirtyPadding(type: type.canonical, offset: p)
+                        throw .dirtyPadding(type: type().canonical, offset: p)
                     }
                 }
                 return .fixedBytes(w, count: n)
             default:
-                throw .invalidType(text: type.canonical, reason: "not an elementary type", offset: 0)
+                throw .invalidType(text: type().canonical, reason: "not an elementary type", offset: 0)
             }
         }
 
-        /// Decodes a value of `type` whose encoding starts at `p` (in place for static types, the tail for
-        /// dynamic ones). Returns the value and the end of its encoding.
-        func value(_ type: ABIType, at p: Int, depth: Int) throws(ABIError) -> (ABIValue, Int) {
-            switch type {
+        /// Decodes a value of `node`'s type whose encoding starts at `p` (in place for static types, the
+        /// tail for dynamic ones). Returns the value and the end of its encoding.
+        func value(_ node: ABINode, at p: Int, depth: Int) throws(ABIError) -> (ABIValue, Int) {
+            switch node.kind {
             case .uint, .int, .address, .bool, .fixedBytes:
-                return (try elementary(type, try word(type, at: p), at: p), p + 32)
+                return (try elementary(node, try word(node, at: p), at: p), p + 32)
             case .bytes, .string:
-                let lw = try word(type, at: p)
+                let lw = try word(node, at: p)
                 let available = count - p - 32
                 guard let n = Reader.smallInt(lw), n <= available else {
-                    throw .invalidLength(type: type.canonical, offset: report + p, length: UInt256(word: lw).description,
+                    throw .invalidLength(type: node.type.canonical, offset: report + p, length: UInt256(word: lw).description,
                                          reason: "exceeds the \(available) bytes that follow")
                 }
                 let padded = (n + 31) & ~31
                 guard padded <= available else {
-                    throw .truncated(type: type.canonical, offset: report + p + 32, needed: padded, available: available)
+                    throw .truncated(type: node.type.canonical, offset: report + p + 32, needed: padded, available: available)
                 }
                 let content = UnsafeRawBufferPointer(rebasing: buffer[(p + 32)..<(p + 32 + n)])
                 for i in (p + 32 + n)..<(p + 32 + padded) where buffer[i] != 0 {
-                    throw .dirtyPadding(type: type.canonical, offset: report + i)
+                    throw .dirtyPadding(type: node.type.canonical, offset: report + i)
                 }
-                if case .string = type {
+                if case .string = node.kind {
                     guard let s = String(validating: content, as: UTF8.self) else { throw .invalidUTF8(offset: report + p + 32) }
                     return (.string(s), p + 32 + padded)
                 }
                 return (.bytes([UInt8](content)), p + 32 + padded)
-            case let .fixedArray(t, n):
+            case let .fixedArray(n):
                 try checkDepth(depth, at: p)
-                let (list, end) = try sequence(of: t, count: n, at: p, depth: depth + 1, arrayType: type)
+                let (list, end) = try sequence(of: node.element!, count: n, at: p, depth: depth + 1, array: node)
                 return (.array(list), end)
-            case let .array(t):
+            case .array:
                 try checkDepth(depth, at: p)
-                let lw = try word(type, at: p)
+                let lw = try word(node, at: p)
                 let available = count - p - 32
-                guard let n = Reader.smallInt(lw), n <= available / t.headSize else {
-                    throw .invalidLength(type: type.canonical, offset: report + p, length: UInt256(word: lw).description,
+                guard let n = Reader.smallInt(lw), n <= available / node.element!.headSize else {
+                    throw .invalidLength(type: node.type.canonical, offset: report + p, length: UInt256(word: lw).description,
                                          reason: "elements cannot fit in the \(available) bytes that follow")
                 }
-                let (list, end) = try sequence(of: t, count: n, at: p + 32, depth: depth + 1, arrayType: type)
+                let (list, end) = try sequence(of: node.element!, count: n, at: p + 32, depth: depth + 1, array: node)
                 return (.array(list), end)
-            case let .tuple(ts):
+            case .tuple:
                 try checkDepth(depth, at: p)
-                let (values, end) = try tuple(ts[...], at: p, depth: depth + 1)
+                let (values, end) = try tuple(node.components, at: p, depth: depth + 1)
                 return (.tuple(ABIList(values)), end)
             }
         }
@@ -167,31 +166,31 @@ public enum ABIDecoder {
 
         /// Follows the offset word of a dynamic value at head position `h` of a block starting at `block`;
         /// it must equal `expected` (relative to the block). Returns the absolute tail position.
-        @inline(__always) func tail(_ type: ABIType, head h: Int, block: Int, expected: Int) throws(ABIError) -> Int {
-            let ow = try word(type, at: h)
+        @inline(__always) func tail(_ node: ABINode, head h: Int, block: Int, expected: Int) throws(ABIError) -> Int {
+            let ow = try word(node, at: h)
             guard let o = Reader.smallInt(ow), o == expected else {
-                throw .nonCanonicalOffset(type: type.canonical, offset: report + h, found: UInt256(word: ow).description, expected: expected)
+                throw .nonCanonicalOffset(type: node.type.canonical, offset: report + h, found: UInt256(word: ow).description, expected: expected)
             }
             return block + o
         }
 
         /// The head/tail block of a tuple starting at `p`.
-        func tuple(_ types: ArraySlice<ABIType>, at p: Int, depth: Int) throws(ABIError) -> ([ABIValue], Int) {
+        func tuple(_ nodes: [ABINode], at p: Int, depth: Int) throws(ABIError) -> ([ABIValue], Int) {
             var head = 0
-            for t in types { head += t.headSize }
+            for n in nodes { head += n.headSize }
             var values: [ABIValue] = []
-            values.reserveCapacity(types.count)
+            values.reserveCapacity(nodes.count)
             var h = p
             var expected = head
-            for t in types {
-                if t.isDynamic {
-                    let start = try tail(t, head: h, block: p, expected: expected)
-                    let (v, end) = try value(t, at: start, depth: depth)
+            for n in nodes {
+                if n.isDynamic {
+                    let start = try tail(n, head: h, block: p, expected: expected)
+                    let (v, end) = try value(n, at: start, depth: depth)
                     values.append(v)
                     expected = end - p
                     h += 32
                 } else {
-                    let (v, end) = try value(t, at: h, depth: depth)
+                    let (v, end) = try value(n, at: h, depth: depth)
                     values.append(v)
                     h = end
                 }
@@ -199,35 +198,36 @@ public enum ABIDecoder {
             return (values, p + expected)
         }
 
-        /// `n` elements of `t` laid out as a block starting at `p` (the body of `T[k]` or of `T[]` after its length).
-        func sequence(of t: ABIType, count n: Int, at p: Int, depth: Int, arrayType: ABIType) throws(ABIError) -> (ABIList, Int) {
-            if t.isDynamic {
+        /// `n` elements of `element` laid out as a block starting at `p` (the body of `T[k]`, or of `T[]`
+        /// after its length).
+        func sequence(of element: ABINode, count n: Int, at p: Int, depth: Int, array: ABINode) throws(ABIError) -> (ABIList, Int) {
+            if element.isDynamic {
                 var values: [ABIValue] = []
                 values.reserveCapacity(n)
                 var expected = 32 * n
                 for i in 0..<n {
-                    let start = try tail(t, head: p + 32 * i, block: p, expected: expected)
-                    let (v, end) = try value(t, at: start, depth: depth)
+                    let start = try tail(element, head: p + 32 * i, block: p, expected: expected)
+                    let (v, end) = try value(element, at: start, depth: depth)
                     values.append(v)
                     expected = end - p
                 }
                 return (ABIList(values), p + expected)
             }
-            let size = t.headSize
+            let size = element.headSize
             guard n <= (count - p) / size else {
-                throw .truncated(type: arrayType.canonical, offset: report + p, needed: n * size, available: max(0, count - p))
+                throw .truncated(type: array.type.canonical, offset: report + p, needed: n * size, available: max(0, count - p))
             }
-            if t.isElementary {
+            if element.isElementary {
                 var values: [ABIValue] = []
                 values.reserveCapacity(n)
                 for i in 0..<n {
                     let q = p + 32 * i
-                    values.append(try elementary(t, Bytes32(loadingFrom: buffer, at: q), at: q))
+                    values.append(try elementary(element, Bytes32(loadingFrom: buffer, at: q), at: q))
                 }
                 return (ABIList(values), p + 32 * n)
             }
-            try checkDepth(depth + t.depth - 1, at: p)
-            return (try StaticLayout(t).decode(self, count: n, at: p), p + n * size)
+            try checkDepth(depth + element.depth - 1, at: p)
+            return (try StaticLayout(element).decode(self, count: n, at: p), p + n * size)
         }
     }
 }
@@ -236,7 +236,7 @@ public enum ABIDecoder {
 /// value buffer per nesting level (no heap object per element; see the module header, note 2).
 struct StaticLayout {
     enum Node {
-        case leaf(ABIType, offset: Int)
+        case leaf(ABINode, offset: Int)
         case container(isTuple: Bool, childStart: Int, childCount: Int)
     }
     let isTuple: Bool
@@ -244,19 +244,19 @@ struct StaticLayout {
     /// `levels[0]` are the element's components, `levels[k+1]` the components of the containers in `levels[k]`.
     var levels: [[Node]] = []
 
-    init(_ type: ABIType) {
-        isTuple = { if case .tuple = type { return true } else { return false } }()
-        size = type.headSize
-        var current = StaticLayout.children(of: type, at: 0)
+    init(_ node: ABINode) {
+        isTuple = { if case .tuple = node.kind { return true } else { return false } }()
+        size = node.headSize
+        var current = StaticLayout.children(of: node, at: 0)
         while !current.isEmpty {
             var level: [Node] = []
-            var next: [(ABIType, Int)] = []
-            for (t, o) in current {
-                if t.isElementary {
-                    level.append(.leaf(t, offset: o))
+            var next: [(ABINode, Int)] = []
+            for (n, o) in current {
+                if n.isElementary {
+                    level.append(.leaf(n, offset: o))
                 } else {
-                    let kids = StaticLayout.children(of: t, at: o)
-                    let isTuple: Bool = { if case .tuple = t { return true } else { return false } }()
+                    let kids = StaticLayout.children(of: n, at: o)
+                    let isTuple: Bool = { if case .tuple = n.kind { return true } else { return false } }()
                     level.append(.container(isTuple: isTuple, childStart: next.count, childCount: kids.count))
                     next.append(contentsOf: kids)
                 }
@@ -266,14 +266,14 @@ struct StaticLayout {
         }
     }
 
-    static func children(of type: ABIType, at offset: Int) -> [(ABIType, Int)] {
-        switch type {
-        case let .tuple(ts):
+    static func children(of node: ABINode, at offset: Int) -> [(ABINode, Int)] {
+        switch node.kind {
+        case .tuple:
             var o = offset
-            return ts.map { t in defer { o += t.headSize }; return (t, o) }
-        case let .fixedArray(t, n):
-            let s = t.headSize
-            return (0..<n).map { (t, offset + $0 * s) }
+            return node.components.map { n in defer { o += n.headSize }; return (n, o) }
+        case let .fixedArray(count):
+            let e = node.element!
+            return (0..<count).map { (e, offset + $0 * e.headSize) }
         default:
             return []
         }

@@ -17,72 +17,102 @@ enum ABICodecSupport {
 public enum ABIEncoder {
     /// `enc((v1,…,vn))`: the encoding of the values as the tuple of `types`.
     public static func encode(_ values: [ABIValue], as types: [ABIType]) throws(ABIError) -> [UInt8] {
-        for t in types { try t.validate() }
-        return try encodeValidated(values, as: types)
+        try encode(values, nodes: ABINode.compile(types))
     }
 
-    /// `encode` for types already validated (an `ABIFunction`/`ABIEvent`/`ABITupleCodec` validates once).
-    static func encodeValidated(_ values: [ABIValue], as types: [ABIType], prefix: [UInt8] = []) throws(ABIError) -> [UInt8] {
-        guard values.count == types.count else {
-            throw .valueMismatch(path: "", type: ABIType.tuple(types).canonical, reason: "expected \(types.count) values, got \(values.count)")
+    /// `encode` for compiled types, after an optional prefix (a selector).
+    static func encode(_ values: [ABIValue], nodes: [ABINode], prefix: [UInt8] = []) throws(ABIError) -> [UInt8] {
+        guard values.count == nodes.count else {
+            throw .valueMismatch(path: "", type: ABIType.tuple(nodes.map(\.type)).canonical, reason: "expected \(nodes.count) values, got \(values.count)")
         }
-        let list = ABIList(values)
         var size = 0
-        for (i, t) in types.enumerated() {
-            size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(list[i], type: t, inHead: true) }
+        for i in 0..<nodes.count {
+            size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(values[i], nodes[i], inHead: true) }
         }
         var out = [UInt8](repeating: 0, count: prefix.count + size)
         out.withUnsafeMutableBytes { raw in
             for (i, b) in prefix.enumerated() { raw[i] = b }
             let writer = Writer(base: raw.baseAddress! + prefix.count)
-            _ = writer.writeTuple(list, types: types[...], at: 0)
+            _ = writer.writeTuple(values, nodes, at: 0)
         }
         return out
     }
 
-    /// The bytes `value` adds to the encoding (head + tail when `inHead`), checking it fits `type`.
-    static func encodedSize(_ value: ABIValue, type: ABIType, inHead: Bool) throws(ABIError) -> Int {
-        func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: type.canonical, reason: reason) }
-        switch (type, value) {
+    /// Checks an elementary value against its node.
+    @inline(__always)
+    static func checkElementary(_ value: ABIValue, _ node: ABINode) throws(ABIError) {
+        func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: node.type.canonical, reason: reason) }
+        switch (node.kind, value) {
         case let (.uint(bits), .uint(v)):
-            guard v.bitWidthUsed <= bits else { throw mismatch("\(v) does not fit in \(bits) bits") }
-            return 32
+            guard bits == 256 || v.bitWidthUsed <= bits else { throw mismatch("\(v) does not fit in \(bits) bits") }
         case let (.int(bits), .int(v)):
             guard ABICodecSupport.fitsSigned(v, bits: bits) else { throw mismatch("\(v) does not fit in int\(bits)") }
-            return 32
         case (.address, .address), (.bool, .bool):
-            return 32
+            break
         case let (.fixedBytes(n), .fixedBytes(word, count)):
             guard count == n else { throw mismatch("got \(count) bytes") }
             let bits = (32 - n) * 8
             guard bits == 0 || (UInt256(word: word) & (UInt256.max >> (256 - bits))).isZero else {
                 throw mismatch("bytes beyond the first \(n) are not zero")
             }
-            return 32
-        case let (.bytes, .bytes(b)):
-            return (inHead ? 64 : 32) + (b.count + 31) / 32 * 32
-        case let (.string, .string(s)):
-            return (inHead ? 64 : 32) + (s.utf8.count + 31) / 32 * 32
-        case let (.fixedArray(t, n), .array(items)):
-            guard items.count == n else { throw mismatch("expected \(n) elements, got \(items.count)") }
-            var size = 0
-            for (i, v) in items.enumerated() { size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(v, type: t, inHead: true) } }
-            return size + (type.isDynamic && inHead ? 32 : 0)
-        case let (.array(t), .array(items)):
-            var size = inHead ? 64 : 32
-            if t.isElementary {
-                for (i, v) in items.enumerated() { _ = try ABIError.at(i) { () throws(ABIError) in try encodedSize(v, type: t, inHead: true) } }
-                return size + 32 * items.count
-            }
-            for (i, v) in items.enumerated() { size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(v, type: t, inHead: true) } }
-            return size
-        case let (.tuple(ts), .tuple(items)):
-            guard items.count == ts.count else { throw mismatch("expected \(ts.count) components, got \(items.count)") }
-            var size = 0
-            for (i, t) in ts.enumerated() { size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(items[i], type: t, inHead: true) } }
-            return size + (type.isDynamic && inHead ? 32 : 0)
         default:
             throw mismatch("got \(value.kindName)")
+        }
+    }
+
+    /// The bytes `value` adds to the encoding (head + tail when `inHead`), checking it fits its node.
+    static func encodedSize(_ value: ABIValue, _ node: ABINode, inHead: Bool) throws(ABIError) -> Int {
+        func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: node.type.canonical, reason: reason) }
+        switch node.kind {
+        case .uint, .int, .address, .bool, .fixedBytes:
+            try checkElementary(value, node)
+            return 32
+        case .bytes:
+            guard case let .bytes(b) = value else { throw mismatch("got \(value.kindName)") }
+            return (inHead ? 64 : 32) + (b.count + 31) / 32 * 32
+        case .string:
+            guard case let .string(s) = value else { throw mismatch("got \(value.kindName)") }
+            return (inHead ? 64 : 32) + (s.utf8.count + 31) / 32 * 32
+        case let .fixedArray(n):
+            guard case let .array(items) = value else { throw mismatch("got \(value.kindName)") }
+            guard items.count == n else { throw mismatch("expected \(n) elements, got \(items.count)") }
+            let size = try sequenceSize(items, node.element!)
+            return size + (node.isDynamic && inHead ? 32 : 0)
+        case .array:
+            guard case let .array(items) = value else { throw mismatch("got \(value.kindName)") }
+            return (inHead ? 64 : 32) + (try sequenceSize(items, node.element!))
+        case .tuple:
+            guard case let .tuple(items) = value else { throw mismatch("got \(value.kindName)") }
+            let ts = node.components
+            guard items.count == ts.count else { throw mismatch("expected \(ts.count) components, got \(items.count)") }
+            var size = 0
+            for i in 0..<ts.count {
+                size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(items[i], ts[i], inHead: true) }
+            }
+            return size + (node.isDynamic && inHead ? 32 : 0)
+        }
+    }
+
+    /// The size of the items of an array (heads and tails), checking each against `element`.
+    static func sequenceSize(_ items: ABIList, _ element: ABINode) throws(ABIError) -> Int {
+        if !element.isDynamic {
+            for i in 0..<items.count { try ABIError.at(i) { () throws(ABIError) in try checkStatic(items[i], element) } }
+            return element.headSize * items.count
+        }
+        var size = 0
+        for i in 0..<items.count {
+            size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(items[i], element, inHead: true) }
+        }
+        return size
+    }
+
+    /// Checks a value of a static type (its size is the node's `headSize`).
+    static func checkStatic(_ value: ABIValue, _ node: ABINode) throws(ABIError) {
+        switch node.kind {
+        case .uint, .int, .address, .bool, .fixedBytes:
+            try checkElementary(value, node)
+        default:
+            _ = try encodedSize(value, node, inHead: true)
         }
     }
 
@@ -94,8 +124,7 @@ public enum ABIEncoder {
         @inline(__always) func int(_ v: Int, at offset: Int) { word(UInt256(UInt64(v)).word, at: offset) }
 
         /// Writes a static value in place, or a dynamic value's tail, at `offset`; returns the bytes written.
-        @discardableResult
-        func write(_ value: ABIValue, type: ABIType, at offset: Int) -> Int {
+        func write(_ value: ABIValue, _ node: ABINode, at offset: Int) -> Int {
             switch value {
             case let .uint(v): word(v.word, at: offset); return 32
             case let .int(v): word(v.bitPattern.word, at: offset); return 32
@@ -116,48 +145,46 @@ public enum ABIEncoder {
                     return 32 + (src.count + 31) / 32 * 32
                 }
             case let .array(items):
-                switch type {
-                case let .array(t):
+                if case .array = node.kind {
                     int(items.count, at: offset)
-                    return 32 + writeSequence(items, elementType: t, at: offset + 32)
-                case let .fixedArray(t, _):
-                    return writeSequence(items, elementType: t, at: offset)
-                default: return 0
+                    return 32 + writeSequence(items, node.element!, at: offset + 32)
                 }
+                return writeSequence(items, node.element!, at: offset)
             case let .tuple(items):
-                guard case let .tuple(ts) = type else { return 0 }
-                return writeTuple(items, types: ts[...], at: offset)
+                return writeTuple(items, node.components, at: offset)
             }
         }
 
-        /// Head/tail encoding of items that all have `elementType`.
-        func writeSequence(_ items: ABIList, elementType t: ABIType, at offset: Int) -> Int {
-            if !t.isDynamic {
+        /// Head/tail encoding of items that all have `element`'s type.
+        func writeSequence(_ items: ABIList, _ element: ABINode, at offset: Int) -> Int {
+            if !element.isDynamic {
                 var o = offset
-                for v in items { o += write(v, type: t, at: o) }
+                for i in 0..<items.count { o += write(items[i], element, at: o) }
                 return o - offset
             }
             var tail = 32 * items.count
-            for (i, v) in items.enumerated() {
+            for i in 0..<items.count {
                 int(tail, at: offset + 32 * i)
-                tail += write(v, type: t, at: offset + tail)
+                tail += write(items[i], element, at: offset + tail)
             }
             return tail
         }
 
         /// Head/tail encoding of a tuple.
-        func writeTuple(_ items: ABIList, types: ArraySlice<ABIType>, at offset: Int) -> Int {
+        func writeTuple<C: RandomAccessCollection<ABIValue>>(_ items: C, _ nodes: [ABINode], at offset: Int) -> Int where C.Index == Int {
             var head = 0
-            for t in types { head += t.headSize }
+            for n in nodes { head += n.headSize }
             var tail = head
             var h = 0
-            for (i, t) in types.enumerated() {
-                if t.isDynamic {
+            for i in 0..<nodes.count {
+                let n = nodes[i]
+                let item = items[items.startIndex + i]
+                if n.isDynamic {
                     int(tail, at: offset + h)
-                    tail += write(items[i], type: t, at: offset + tail)
+                    tail += write(item, n, at: offset + tail)
                     h += 32
                 } else {
-                    h += write(items[i], type: t, at: offset + h)
+                    h += write(item, n, at: offset + h)
                 }
             }
             return tail

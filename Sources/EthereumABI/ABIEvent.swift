@@ -13,7 +13,12 @@ public struct ABIEvent: Hashable, Sendable {
     public let signature: String
     /// keccak256 of the canonical signature (topic0 of a non-anonymous event).
     public let topic0: Bytes32
-    let dataTypes: [ABIType]
+    /// The number of topics a matching log has.
+    public let topicCount: Int
+    let dataNodes: [ABINode]
+    /// Per parameter: the node of an indexed elementary value, nil for a hashed indexed value or a data value.
+    let topicNodes: [ABINode?]
+    let keys: [String]
 
     /// An event from its parts; types are validated and at most 3 parameters (4 when anonymous) may be indexed.
     public init(name: String, parameters: [ABIParameter], anonymous: Bool = false) throws(ABIError) {
@@ -28,7 +33,19 @@ public struct ABIEvent: Hashable, Sendable {
         self.anonymous = anonymous
         signature = name + ABIType.tuple(parameters.map(\.type)).canonical
         topic0 = Keccak256.hash(text: signature)
-        dataTypes = parameters.filter { !$0.indexed }.map(\.type)
+        topicCount = (anonymous ? 0 : 1) + indexed
+        dataNodes = try ABINode.compile(parameters.filter { !$0.indexed }.map(\.type))
+        topicNodes = parameters.map { $0.indexed && $0.type.isElementary ? ABINode($0.type) : nil }
+        keys = parameters.enumerated().map { i, p in p.name.isEmpty ? "arg\(i)" : p.name }
+    }
+
+    public static func == (a: ABIEvent, b: ABIEvent) -> Bool {
+        a.name == b.name && a.parameters == b.parameters && a.anonymous == b.anonymous
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(signature)
+        hasher.combine(anonymous)
     }
 
     /// An event from a signature such as `Transfer(address indexed from,address indexed to,uint256 value)`.
@@ -38,12 +55,9 @@ public struct ABIEvent: Hashable, Sendable {
         try self.init(name: name, parameters: sig.parameters, anonymous: anonymous)
     }
 
-    /// The number of topics a matching log has.
-    public var topicCount: Int { (anonymous ? 0 : 1) + parameters.filter(\.indexed).count }
-
     /// The key under which `decode` returns parameter `index`: its name, or `arg<index>` when unnamed.
     public func key(ofParameter index: Int) -> String {
-        parameters[index].name.isEmpty ? "arg\(index)" : parameters[index].name
+        keys[index]
     }
 
     /// Decodes a log into (name, value) pairs in declaration order. Indexed elementary values are decoded
@@ -58,30 +72,29 @@ public struct ABIEvent: Hashable, Sendable {
                 throw .logMismatch(event: signature, reason: "topic0 is \(topics[0].hexString), expected \(topic0.hexString)")
             }
         }
-        let dataValues = try ABIDecoder.decodeValidated(dataTypes, from: data, limits: limits)
+        let dataValues = try ABIDecoder.decode(dataNodes, from: data, limits: limits)
         var out: [(name: String, value: ABIValue)] = []
         out.reserveCapacity(parameters.count)
         var topicIndex = anonymous ? 0 : 1
         var dataIndex = 0
-        for (i, p) in parameters.enumerated() {
+        for i in 0..<keys.count {
             let value: ABIValue
-            if p.indexed {
+            if let node = topicNodes[i] {
                 let topic = topics[topicIndex]
-                if p.type.isElementary {
-                    do throws(ABIError) {
-                        value = try ABIDecoder.Reader.elementary(p.type, topic, offset: 0)
-                    } catch {
-                        throw .logMismatch(event: signature, reason: "topic \(topicIndex) (\(key(ofParameter: i))): \(error)")
-                    }
-                } else {
-                    value = .fixedBytes(topic, count: 32)
+                do throws(ABIError) {
+                    value = try ABIDecoder.Reader.elementary(node.kind, topic, offset: 0, type: node.type)
+                } catch {
+                    throw .logMismatch(event: signature, reason: "topic \(topicIndex) (\(keys[i])): \(error)")
                 }
+                topicIndex += 1
+            } else if parameters[i].indexed {
+                value = .fixedBytes(topics[topicIndex], count: 32)
                 topicIndex += 1
             } else {
                 value = dataValues[dataIndex]
                 dataIndex += 1
             }
-            out.append((key(ofParameter: i), value))
+            out.append((keys[i], value))
         }
         return out
     }
@@ -100,19 +113,19 @@ public struct ABIEvent: Hashable, Sendable {
                 dataValues.append(v)
             }
         }
-        return (topics, try ABIEncoder.encodeValidated(dataValues, as: dataTypes))
+        return (topics, try ABIEncoder.encode(dataValues, nodes: dataNodes))
     }
 
     /// The topic of an indexed parameter: the 32-byte word of an elementary value; keccak256 of the
     /// contents of `bytes`/`string`; keccak256 of the in-place encoding of arrays and tuples (elements
     /// padded to 32 bytes, no lengths, no offsets) — Solidity ABI spec, "Encoding of Indexed Event Parameters".
     public static func topic(for value: ABIValue, type: ABIType) throws(ABIError) -> Bytes32 {
-        try type.validate()
+        let node = try ABINode.compile([type])[0]
         if type.isElementary {
-            let bytes = try ABIEncoder.encodeValidated([value], as: [type])
+            let bytes = try ABIEncoder.encode([value], nodes: [node])
             return Bytes32(loadingFromArray: bytes)
         }
-        _ = try ABIEncoder.encodedSize(value, type: type, inHead: true)  // checks value against type
+        _ = try ABIEncoder.encodedSize(value, node, inHead: true)  // checks value against type
         switch value {
         case let .bytes(b): return Keccak256.hash(b)
         case let .string(s): return Keccak256.hash(text: s)

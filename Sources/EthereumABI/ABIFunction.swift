@@ -16,10 +16,13 @@ public struct ABIFunction: Hashable, Sendable {
     public let signature: String
     /// The 4-byte selector.
     public let selector: [UInt8]
+    let inputNodes: [ABINode]
+    let outputNodes: [ABINode]
 
     /// A function from its parts; the types are validated.
     public init(name: String, inputs: [ABIParameter], outputs: [ABIParameter] = [], stateMutability: String = "nonpayable") throws(ABIError) {
-        for p in inputs + outputs { try p.type.validate() }
+        inputNodes = try ABINode.compile(inputs.map(\.type))
+        outputNodes = try ABINode.compile(outputs.map(\.type))
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
@@ -50,7 +53,7 @@ public struct ABIFunction: Hashable, Sendable {
 
     /// Calldata: selector + `enc(inputs)`.
     public func encodeCall(_ arguments: [ABIValue]) throws(ABIError) -> [UInt8] {
-        try ABIEncoder.encodeValidated(arguments, as: inputs.map(\.type), prefix: selector)
+        try ABIEncoder.encode(arguments, nodes: inputNodes, prefix: selector)
     }
 
     /// Decodes calldata: checks and skips the selector, then decodes the inputs (error offsets count from
@@ -62,12 +65,21 @@ public struct ABIFunction: Hashable, Sendable {
         guard Array(calldata.prefix(4)) == selector else {
             throw .selectorMismatch(expected: selectorHex, found: Hex.encode(calldata.prefix(4)))
         }
-        return try ABIDecoder.decodeValidated(inputs.map(\.type), from: calldata, reportingOffsetsFrom: 4, limits: limits)
+        return try ABIDecoder.decode(inputNodes, from: calldata, reportingOffsetsFrom: 4, limits: limits)
+    }
+
+    public static func == (a: ABIFunction, b: ABIFunction) -> Bool {
+        a.name == b.name && a.inputs == b.inputs && a.outputs == b.outputs && a.stateMutability == b.stateMutability
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(signature)
+        hasher.combine(outputs)
     }
 
     /// Decodes return data as the outputs.
     public func decodeOutput(_ data: [UInt8], limits: ABIDecoder.Limits = .default) throws(ABIError) -> [ABIValue] {
-        try ABIDecoder.decodeValidated(outputs.map(\.type), from: data, limits: limits)
+        try ABIDecoder.decode(outputNodes, from: data, limits: limits)
     }
 }
 
