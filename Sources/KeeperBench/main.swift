@@ -4,6 +4,7 @@
 
 let suites: [(name: String, run: () throws -> Void)] = [
     ("keccak", keccakBench),
+    ("abi", abiBench),
     ("signing", signingBench),
 ]
 
