@@ -236,13 +236,16 @@ public enum ABIDecoder {
 /// value buffer per nesting level (no heap object per element; see the module header, note 2).
 struct StaticLayout {
     enum Node {
-        case leaf(ABINode, offset: Int)
+        /// An elementary value: its kind, its byte offset in the element, its index in `leafNodes`.
+        case leaf(ABINode.Kind, offset: Int, node: Int)
         case container(isTuple: Bool, childStart: Int, childCount: Int)
     }
     let isTuple: Bool
     let size: Int
     /// `levels[0]` are the element's components, `levels[k+1]` the components of the containers in `levels[k]`.
     var levels: [[Node]] = []
+    /// The leaves' nodes, for error messages.
+    var leafNodes: [ABINode] = []
 
     init(_ node: ABINode) {
         isTuple = { if case .tuple = node.kind { return true } else { return false } }()
@@ -253,7 +256,8 @@ struct StaticLayout {
             var next: [(ABINode, Int)] = []
             for (n, o) in current {
                 if n.isElementary {
-                    level.append(.leaf(n, offset: o))
+                    level.append(.leaf(n.kind, offset: o, node: leafNodes.count))
+                    leafNodes.append(n)
                 } else {
                     let kids = StaticLayout.children(of: n, at: o)
                     let isTuple: Bool = { if case .tuple = n.kind { return true } else { return false } }()
@@ -290,8 +294,9 @@ struct StaticLayout {
                 let base = p + i * size
                 for node in level {
                     switch node {
-                    case let .leaf(t, o):
-                        buffer.append(try reader.elementary(t, Bytes32(loadingFrom: reader.buffer, at: base + o), at: base + o))
+                    case let .leaf(kind, o, index):
+                        buffer.append(try ABIDecoder.Reader.elementary(kind, Bytes32(loadingFrom: reader.buffer, at: base + o),
+                                                                       offset: reader.report + base + o, type: leafNodes[index].type))
                     case let .container(isTuple, start, count):
                         let list = ABIList(storage: below, base: i * belowWidth + start, count: count)
                         buffer.append(isTuple ? .tuple(list) : .array(list))

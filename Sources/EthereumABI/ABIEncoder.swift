@@ -30,43 +30,25 @@ public enum ABIEncoder {
             size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(values[i], nodes[i], inHead: true) }
         }
         var out = [UInt8](repeating: 0, count: prefix.count + size)
-        out.withUnsafeMutableBytes { raw in
+        let written = out.withUnsafeMutableBytes { raw -> Result<Int, ABIError> in
             for (i, b) in prefix.enumerated() { raw[i] = b }
             let writer = Writer(base: raw.baseAddress! + prefix.count)
-            _ = writer.writeTuple(values, nodes, at: 0)
+            do throws(ABIError) {
+                return .success(try writer.writeTuple(values, nodes, at: 0))
+            } catch {
+                return .failure(error)
+            }
         }
+        _ = try written.get()
         return out
     }
 
-    /// Checks an elementary value against its node.
-    @inline(__always)
-    static func checkElementary(_ value: ABIValue, _ node: ABINode) throws(ABIError) {
-        func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: node.type.canonical, reason: reason) }
-        switch (node.kind, value) {
-        case let (.uint(bits), .uint(v)):
-            guard bits == 256 || v.bitWidthUsed <= bits else { throw mismatch("\(v) does not fit in \(bits) bits") }
-        case let (.int(bits), .int(v)):
-            guard ABICodecSupport.fitsSigned(v, bits: bits) else { throw mismatch("\(v) does not fit in int\(bits)") }
-        case (.address, .address), (.bool, .bool):
-            break
-        case let (.fixedBytes(n), .fixedBytes(word, count)):
-            guard count == n else { throw mismatch("got \(count) bytes") }
-            let bits = (32 - n) * 8
-            guard bits == 0 || (UInt256(word: word) & (UInt256.max >> (256 - bits))).isZero else {
-                throw mismatch("bytes beyond the first \(n) are not zero")
-            }
-        default:
-            throw mismatch("got \(value.kindName)")
-        }
-    }
-
-    /// The bytes `value` adds to the encoding (head + tail when `inHead`), checking it fits its node.
+    /// The bytes `value` adds to the encoding (head + tail when `inHead`). Dynamic values are checked
+    /// here (kinds, counts); static values are checked by the writer as it stores them.
     static func encodedSize(_ value: ABIValue, _ node: ABINode, inHead: Bool) throws(ABIError) -> Int {
+        if !node.isDynamic { return node.headSize }
         func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: node.type.canonical, reason: reason) }
         switch node.kind {
-        case .uint, .int, .address, .bool, .fixedBytes:
-            try checkElementary(value, node)
-            return 32
         case .bytes:
             guard case let .bytes(b) = value else { throw mismatch("got \(value.kindName)") }
             return (inHead ? 64 : 32) + (b.count + 31) / 32 * 32
@@ -76,8 +58,7 @@ public enum ABIEncoder {
         case let .fixedArray(n):
             guard case let .array(items) = value else { throw mismatch("got \(value.kindName)") }
             guard items.count == n else { throw mismatch("expected \(n) elements, got \(items.count)") }
-            let size = try sequenceSize(items, node.element!)
-            return size + (node.isDynamic && inHead ? 32 : 0)
+            return (try sequenceSize(items, node.element!)) + (inHead ? 32 : 0)
         case .array:
             guard case let .array(items) = value else { throw mismatch("got \(value.kindName)") }
             return (inHead ? 64 : 32) + (try sequenceSize(items, node.element!))
@@ -89,16 +70,15 @@ public enum ABIEncoder {
             for i in 0..<ts.count {
                 size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(items[i], ts[i], inHead: true) }
             }
-            return size + (node.isDynamic && inHead ? 32 : 0)
+            return size + (inHead ? 32 : 0)
+        default:
+            return 32
         }
     }
 
-    /// The size of the items of an array (heads and tails), checking each against `element`.
+    /// The size of the items of an array (heads and tails).
     static func sequenceSize(_ items: ABIList, _ element: ABINode) throws(ABIError) -> Int {
-        if !element.isDynamic {
-            for i in 0..<items.count { try ABIError.at(i) { () throws(ABIError) in try checkStatic(items[i], element) } }
-            return element.headSize * items.count
-        }
+        if !element.isDynamic { return element.headSize * items.count }
         var size = 0
         for i in 0..<items.count {
             size += try ABIError.at(i) { () throws(ABIError) in try encodedSize(items[i], element, inHead: true) }
@@ -106,31 +86,104 @@ public enum ABIEncoder {
         return size
     }
 
-    /// Checks a value of a static type (its size is the node's `headSize`).
-    static func checkStatic(_ value: ABIValue, _ node: ABINode) throws(ABIError) {
-        switch node.kind {
-        case .uint, .int, .address, .bool, .fixedBytes:
-            try checkElementary(value, node)
-        default:
-            _ = try encodedSize(value, node, inHead: true)
-        }
-    }
-
-    /// Writes into a buffer of exactly the computed size (values were checked by `encodedSize`).
+    /// Writes into a buffer of exactly the computed size. Dynamic values were checked by `encodedSize`;
+    /// static values are checked here, leaf by leaf, as they are stored.
     struct Writer {
         let base: UnsafeMutableRawPointer
 
         @inline(__always) func word(_ w: Bytes32, at offset: Int) { w.store(to: base + offset) }
         @inline(__always) func int(_ v: Int, at offset: Int) { word(UInt256(UInt64(v)).word, at: offset) }
 
+        /// Checks and stores a value of a static type at `offset` (it occupies `node.headSize` bytes).
+        func writeStatic(_ value: ABIValue, _ node: ABINode, at offset: Int) throws(ABIError) {
+            func mismatch(_ reason: String) -> ABIError { .valueMismatch(path: "", type: node.type.canonical, reason: reason) }
+            switch node.kind {
+            case let .uint(bits):
+                guard case let .uint(v) = value else { throw mismatch("got \(value.kindName)") }
+                guard bits == 256 || v.bitWidthUsed <= bits else { throw mismatch("\(v) does not fit in \(bits) bits") }
+                word(v.word, at: offset)
+            case let .int(bits):
+                guard case let .int(v) = value else { throw mismatch("got \(value.kindName)") }
+                guard ABICodecSupport.fitsSigned(v, bits: bits) else { throw mismatch("\(v) does not fit in int\(bits)") }
+                word(v.bitPattern.word, at: offset)
+            case .address:
+                guard case let .address(a) = value else { throw mismatch("got \(value.kindName)") }
+                word(a.word, at: offset)
+            case .bool:
+                guard case let .bool(b) = value else { throw mismatch("got \(value.kindName)") }
+                word(b ? UInt256.one.word : .zero, at: offset)
+            case let .fixedBytes(n):
+                guard case let .fixedBytes(w, count) = value else { throw mismatch("got \(value.kindName)") }
+                guard count == n else { throw mismatch("got \(count) bytes") }
+                let bits = (32 - n) * 8
+                guard bits == 0 || (UInt256(word: w) & (UInt256.max >> (256 - bits))).isZero else {
+                    throw mismatch("bytes beyond the first \(n) are not zero")
+                }
+                word(w, at: offset)
+            case let .fixedArray(n):
+                guard case let .array(items) = value else { throw mismatch("got \(value.kindName)") }
+                guard items.count == n else { throw mismatch("expected \(n) elements, got \(items.count)") }
+                let e = node.element!
+                for i in 0..<n {
+                    try ABIError.at(i) { () throws(ABIError) in try writeStatic(items[i], e, at: offset + i * e.headSize) }
+                }
+            case .tuple:
+                guard case let .tuple(items) = value else { throw mismatch("got \(value.kindName)") }
+                let ts = node.components
+                guard items.count == ts.count else { throw mismatch("expected \(ts.count) components, got \(items.count)") }
+                if let kinds = node.elementaryComponents, try writeElementaryTuple(items, kinds, at: offset) { return }
+                var o = offset
+                for i in 0..<ts.count {
+                    let t = ts[i]
+                    try ABIError.at(i) { () throws(ABIError) in try writeStatic(items[i], t, at: o) }
+                    o += t.headSize
+                }
+            case .bytes, .string, .array:
+                throw mismatch("not a static type")
+            }
+        }
+
+        /// The fast path for a tuple of elementary values: stores each word when it fits its kind and
+        /// returns true; returns false (having written nothing useful) when any component does not fit, so
+        /// the caller re-runs the checked path, which reports the exact error.
+        @inline(__always)
+        func writeElementaryTuple(_ items: ABIList, _ kinds: [ABINode.Kind], at offset: Int) throws(ABIError) -> Bool {
+            items.storage.withUnsafeBufferPointer { buf in
+                kinds.withUnsafeBufferPointer { ks in
+                    var o = offset
+                    for i in 0..<ks.count {
+                        switch (ks[i], buf[items.base + i]) {
+                        case let (.uint(bits), .uint(v)):
+                            guard bits == 256 || v.bitWidthUsed <= bits else { return false }
+                            word(v.word, at: o)
+                        case let (.int(bits), .int(v)):
+                            guard ABICodecSupport.fitsSigned(v, bits: bits) else { return false }
+                            word(v.bitPattern.word, at: o)
+                        case let (.address, .address(a)):
+                            word(a.word, at: o)
+                        case let (.bool, .bool(b)):
+                            word(b ? UInt256.one.word : .zero, at: o)
+                        case let (.fixedBytes(n), .fixedBytes(w, count)):
+                            let bits = (32 - n) * 8
+                            guard count == n, bits == 0 || (UInt256(word: w) & (UInt256.max >> (256 - bits))).isZero else { return false }
+                            word(w, at: o)
+                        default:
+                            return false
+                        }
+                        o += 32
+                    }
+                    return true
+                }
+            }
+        }
+
         /// Writes a static value in place, or a dynamic value's tail, at `offset`; returns the bytes written.
-        func write(_ value: ABIValue, _ node: ABINode, at offset: Int) -> Int {
+        func write(_ value: ABIValue, _ node: ABINode, at offset: Int) throws(ABIError) -> Int {
+            if !node.isDynamic {
+                try writeStatic(value, node, at: offset)
+                return node.headSize
+            }
             switch value {
-            case let .uint(v): word(v.word, at: offset); return 32
-            case let .int(v): word(v.bitPattern.word, at: offset); return 32
-            case let .address(a): word(a.word, at: offset); return 32
-            case let .bool(b): word(b ? UInt256.one.word : .zero, at: offset); return 32
-            case let .fixedBytes(w, _): word(w, at: offset); return 32
             case let .bytes(b):
                 int(b.count, at: offset)
                 b.withUnsafeBytes { src in
@@ -147,31 +200,35 @@ public enum ABIEncoder {
             case let .array(items):
                 if case .array = node.kind {
                     int(items.count, at: offset)
-                    return 32 + writeSequence(items, node.element!, at: offset + 32)
+                    return 32 + (try writeSequence(items, node.element!, at: offset + 32))
                 }
-                return writeSequence(items, node.element!, at: offset)
+                return try writeSequence(items, node.element!, at: offset)
             case let .tuple(items):
-                return writeTuple(items, node.components, at: offset)
+                return try writeTuple(items, node.components, at: offset)
+            default:
+                return 0  // unreachable: encodedSize checked the kind of every dynamic value
             }
         }
 
         /// Head/tail encoding of items that all have `element`'s type.
-        func writeSequence(_ items: ABIList, _ element: ABINode, at offset: Int) -> Int {
+        func writeSequence(_ items: ABIList, _ element: ABINode, at offset: Int) throws(ABIError) -> Int {
             if !element.isDynamic {
-                var o = offset
-                for i in 0..<items.count { o += write(items[i], element, at: o) }
-                return o - offset
+                let size = element.headSize
+                for i in 0..<items.count {
+                    try ABIError.at(i) { () throws(ABIError) in try writeStatic(items[i], element, at: offset + i * size) }
+                }
+                return size * items.count
             }
             var tail = 32 * items.count
             for i in 0..<items.count {
                 int(tail, at: offset + 32 * i)
-                tail += write(items[i], element, at: offset + tail)
+                tail += try ABIError.at(i) { () throws(ABIError) in try write(items[i], element, at: offset + tail) }
             }
             return tail
         }
 
         /// Head/tail encoding of a tuple.
-        func writeTuple<C: RandomAccessCollection<ABIValue>>(_ items: C, _ nodes: [ABINode], at offset: Int) -> Int where C.Index == Int {
+        func writeTuple<C: RandomAccessCollection<ABIValue>>(_ items: C, _ nodes: [ABINode], at offset: Int) throws(ABIError) -> Int where C.Index == Int {
             var head = 0
             for n in nodes { head += n.headSize }
             var tail = head
@@ -181,10 +238,11 @@ public enum ABIEncoder {
                 let item = items[items.startIndex + i]
                 if n.isDynamic {
                     int(tail, at: offset + h)
-                    tail += write(item, n, at: offset + tail)
+                    tail += try ABIError.at(i) { () throws(ABIError) in try write(item, n, at: offset + tail) }
                     h += 32
                 } else {
-                    h += write(item, n, at: offset + h)
+                    try ABIError.at(i) { () throws(ABIError) in try writeStatic(item, n, at: offset + h) }
+                    h += n.headSize
                 }
             }
             return tail

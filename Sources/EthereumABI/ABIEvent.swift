@@ -16,8 +16,18 @@ public struct ABIEvent: Hashable, Sendable {
     /// The number of topics a matching log has.
     public let topicCount: Int
     let dataNodes: [ABINode]
-    /// Per parameter: the node of an indexed elementary value, nil for a hashed indexed value or a data value.
-    let topicNodes: [ABINode?]
+    /// Where each parameter's value comes from.
+    enum Slot: Sendable {
+        /// An indexed elementary value: its kind and topic index.
+        case topic(ABINode.Kind, Int)
+        /// An indexed hashed value (bytes, string, array, tuple): its topic index.
+        case hashed(Int)
+        /// A data value: its index among the decoded data values.
+        case data(Int)
+    }
+    let slots: [Slot]
+    /// When every data parameter is elementary: their kinds (the fast path for the common log shape).
+    let dataKinds: [ABINode.Kind]?
     let keys: [String]
 
     /// An event from its parts; types are validated and at most 3 parameters (4 when anonymous) may be indexed.
@@ -35,7 +45,13 @@ public struct ABIEvent: Hashable, Sendable {
         topic0 = Keccak256.hash(text: signature)
         topicCount = (anonymous ? 0 : 1) + indexed
         dataNodes = try ABINode.compile(parameters.filter { !$0.indexed }.map(\.type))
-        topicNodes = parameters.map { $0.indexed && $0.type.isElementary ? ABINode($0.type) : nil }
+        var topicIndex = anonymous ? 0 : 1, dataIndex = 0
+        slots = parameters.map { p in
+            defer { if p.indexed { topicIndex += 1 } else { dataIndex += 1 } }
+            if !p.indexed { return .data(dataIndex) }
+            return p.type.isElementary ? .topic(ABINode(p.type).kind, topicIndex) : .hashed(topicIndex)
+        }
+        dataKinds = dataNodes.allSatisfy(\.isElementary) ? dataNodes.map(\.kind) : nil
         keys = parameters.enumerated().map { i, p in p.name.isEmpty ? "arg\(i)" : p.name }
     }
 
@@ -72,27 +88,42 @@ public struct ABIEvent: Hashable, Sendable {
                 throw .logMismatch(event: signature, reason: "topic0 is \(topics[0].hexString), expected \(topic0.hexString)")
             }
         }
-        let dataValues = try ABIDecoder.decode(dataNodes, from: data, limits: limits)
-        var out: [(name: String, value: ABIValue)] = []
-        out.reserveCapacity(parameters.count)
-        var topicIndex = anonymous ? 0 : 1
-        var dataIndex = 0
-        for i in 0..<keys.count {
-            let value: ABIValue
-            if let node = topicNodes[i] {
-                let topic = topics[topicIndex]
+        // Fast path: only elementary data words and exactly that many bytes (anything else takes the general
+        // decoder, which reports the precise error).
+        if let kinds = dataKinds, data.count == 32 * kinds.count {
+            let result = data.withUnsafeBytes { raw -> Result<[(name: String, value: ABIValue)], ABIError> in
                 do throws(ABIError) {
-                    value = try ABIDecoder.Reader.elementary(node.kind, topic, offset: 0, type: node.type)
+                    return .success(try assemble(topics) { (d: Int) throws(ABIError) -> ABIValue in
+                        try ABIDecoder.Reader.elementary(kinds[d], Bytes32(loadingFrom: raw, at: 32 * d), offset: 32 * d, type: dataNodes[d].type)
+                    })
                 } catch {
-                    throw .logMismatch(event: signature, reason: "topic \(topicIndex) (\(keys[i])): \(error)")
+                    return .failure(error)
                 }
-                topicIndex += 1
-            } else if parameters[i].indexed {
-                value = .fixedBytes(topics[topicIndex], count: 32)
-                topicIndex += 1
-            } else {
-                value = dataValues[dataIndex]
-                dataIndex += 1
+            }
+            return try result.get()
+        }
+        let dataValues = try ABIDecoder.decode(dataNodes, from: data, limits: limits)
+        return try assemble(topics) { (d: Int) throws(ABIError) -> ABIValue in dataValues[d] }
+    }
+
+    /// Builds the (name, value) list from the topics and a source of data values by data index.
+    @inline(__always)
+    private func assemble(_ topics: [Bytes32], data: (Int) throws(ABIError) -> ABIValue) throws(ABIError) -> [(name: String, value: ABIValue)] {
+        var out: [(name: String, value: ABIValue)] = []
+        out.reserveCapacity(slots.count)
+        for i in 0..<slots.count {
+            let value: ABIValue
+            switch slots[i] {
+            case let .topic(kind, t):
+                do throws(ABIError) {
+                    value = try ABIDecoder.Reader.elementary(kind, topics[t], offset: 0, type: parameters[i].type)
+                } catch {
+                    throw .logMismatch(event: signature, reason: "topic \(t) (\(keys[i])): \(error)")
+                }
+            case let .hashed(t):
+                value = .fixedBytes(topics[t], count: 32)
+            case let .data(d):
+                value = try data(d)
             }
             out.append((keys[i], value))
         }
@@ -125,7 +156,7 @@ public struct ABIEvent: Hashable, Sendable {
             let bytes = try ABIEncoder.encode([value], nodes: [node])
             return Bytes32(loadingFromArray: bytes)
         }
-        _ = try ABIEncoder.encodedSize(value, node, inHead: true)  // checks value against type
+        _ = try ABIEncoder.encode([value], nodes: [node])  // checks the value against its type
         switch value {
         case let .bytes(b): return Keccak256.hash(b)
         case let .string(s): return Keccak256.hash(text: s)

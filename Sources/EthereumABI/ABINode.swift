@@ -17,6 +17,8 @@ final class ABINode: Sendable {
     let element: ABINode?
     /// The components of a tuple.
     let components: [ABINode]
+    /// For a tuple whose components are all elementary: their kinds (the fast path of the codec).
+    let elementaryComponents: [Kind]?
 
     var isElementary: Bool {
         switch kind {
@@ -43,6 +45,7 @@ final class ABINode: Sendable {
         case let .array(t): kind = .array; element = ABINode(t); components = []
         case let .tuple(ts): kind = .tuple; element = nil; components = ts.map(ABINode.init)
         }
+        elementaryComponents = case_tuple(kind) && components.allSatisfy(\.isElementary) ? components.map(\.kind) : nil
     }
 
     /// Validates and compiles a list of types.
@@ -55,6 +58,11 @@ final class ABINode: Sendable {
         }
         return nodes
     }
+}
+
+private func case_tuple(_ kind: ABINode.Kind) -> Bool {
+    if case .tuple = kind { return true }
+    return false
 }
 
 /// A reusable encoder/decoder for one parameter list, compiled and validated once: the fast path for

@@ -56,6 +56,23 @@ final class ABIEventTests: XCTestCase {
         XCTAssertEqual(decoded[4].value, .string("n"))
     }
 
+    /// The elementary-data fast path reports the same errors as the general decoder.
+    func testFastPathErrors() throws {
+        let e = try ABIEvent(signature: "E(address indexed who,uint8 a,bool b)")
+        let who = UInt256(7).word
+        XCTAssertThrowsError(try e.decode(topics: [e.topic0, who], data: UInt256(256).word.bytes + UInt256(1).word.bytes)) {
+            XCTAssertEqual($0 as? ABIError, .invalidValue(type: "uint8", offset: 0, reason: "value 0x100 has non-zero bits above bit 8"))
+        }
+        XCTAssertThrowsError(try e.decode(topics: [e.topic0, who], data: UInt256(1).word.bytes + UInt256(2).word.bytes)) {
+            XCTAssertEqual($0 as? ABIError, .invalidValue(type: "bool", offset: 32, reason: "word 0x" + String(repeating: "0", count: 63) + "2 is neither 0 nor 1"))
+        }
+        XCTAssertThrowsError(try e.decode(topics: [e.topic0, who], data: UInt256(1).word.bytes)) {
+            XCTAssertEqual($0 as? ABIError, .truncated(type: "bool", offset: 32, needed: 32, available: 0))
+        }
+        XCTAssertEqual(ABIValue.canonicalJSON(try e.decode(topics: [e.topic0, who], data: UInt256(255).word.bytes + UInt256(1).word.bytes)),
+                       #"{"who":"0x0000000000000000000000000000000000000007","a":"255","b":true}"#)
+    }
+
     func testAnonymousAndLimits() throws {
         let anon = try ABIEvent(signature: "Ping(uint256 indexed a,uint256 indexed b,uint256 indexed c,uint256 indexed d)", anonymous: true)
         XCTAssertEqual(anon.topicCount, 4)

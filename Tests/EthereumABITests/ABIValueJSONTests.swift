@@ -47,6 +47,22 @@ final class ABIValueJSONTests: XCTestCase {
         }
     }
 
+    /// The elementary-tuple fast path of the encoder falls back to the checked path for the exact error.
+    func testCodecFastPathErrors() throws {
+        let codec = try ABICodec([try ABIType(parsing: "(uint8,bool,bytes2)[]")])
+        let good: ABIValue = .array([.tuple([.uint(1), .bool(true), ABIValue.fixedBytes([1, 2])!])])
+        XCTAssertEqual(try codec.decode(try codec.encode([good])), [good])
+        let bad: ABIValue = .array([.tuple([.uint(1), .bool(true), ABIValue.fixedBytes([1, 2])!]),
+                                    .tuple([.uint(300), .bool(false), ABIValue.fixedBytes([1, 2])!])])
+        XCTAssertThrowsError(try codec.encode([bad])) {
+            XCTAssertEqual($0 as? ABIError, .valueMismatch(path: "[0][1][0]", type: "uint8", reason: "300 does not fit in 8 bits"))
+        }
+        let wrongKind: ABIValue = .array([.tuple([.uint(1), .uint(1), ABIValue.fixedBytes([1, 2])!])])
+        XCTAssertThrowsError(try codec.encode([wrongKind])) {
+            XCTAssertEqual($0 as? ABIError, .valueMismatch(path: "[0][0][1]", type: "bool", reason: "got an unsigned integer"))
+        }
+    }
+
     func testEncoderChecksProgrammaticValues() {
         XCTAssertThrowsError(try ABIEncoder.encode([.tuple([.uint(1), .bool(true)])], as: [try! ABIType(parsing: "(uint8,uint8)")])) {
             XCTAssertEqual($0 as? ABIError, .valueMismatch(path: "[0][1]", type: "uint8", reason: "got a bool"))
