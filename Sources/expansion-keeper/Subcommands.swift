@@ -12,5 +12,6 @@ extension ExpansionKeeper {
         RegistrationsCommand.self,
         PlanCommand.self,
         AuditCommand.self,
+        ContractsCommand.self,
     ]
 }

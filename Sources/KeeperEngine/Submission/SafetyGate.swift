@@ -1,0 +1,66 @@
+import EthereumABI
+import EthereumCore
+import Foundation
+import KeeperStore
+
+/// The kill switches and caps in front of every NEW batch (never in front of tracking, replacing or
+/// settling what was already sent): the pause file, the treasury's `paused()`, the per-transaction and
+/// rolling-24-hour caps on contributions routed.
+public struct SafetyGate: Sendable {
+    /// The settings.
+    public let settings: SubmissionSettings
+    /// The treasury.
+    public let treasury: Address
+
+    /// `is_keeper(address)`.
+    public static let isKeeper = try! ABIFunction(signature: "is_keeper(address keeper)")
+
+    /// A gate over `settings`.
+    public init(settings: SubmissionSettings, treasury: Address) { self.settings = settings; self.treasury = treasury }
+
+    /// Why new submissions are stopped now, nil when they may go on.
+    public func pauseReason(chain: any ChainReader) async throws -> String? {
+        if FileManager.default.fileExists(atPath: settings.pauseFile) { return "pause file \(settings.pauseFile) exists" }
+        if case let .returned(out) = try await chain.call(from: nil, to: treasury, data: try Bindings.paused.encodeCall([])),
+           let v = try? ABIDecoder.decode([.bool], from: out), case .bool(true)? = v.first {
+            return "the treasury is paused()"
+        }
+        return nil
+    }
+
+    /// Refuses to start when `keeper` is not an enabled keeper on the treasury.
+    public func checkKeeperRole(_ keeper: Address, chain: any ChainReader) async throws {
+        let out: [UInt8]
+        switch try await chain.call(from: nil, to: treasury, data: try Self.isKeeper.encodeCall([.address(keeper)])) {
+        case let .returned(o): out = o
+        case let .reverted(message, _):
+            throw EngineError.chain("is_keeper(\(keeper.checksummed)) on treasury \(treasury.checksummed) reverted: \(message)")
+        }
+        guard let v = try? ABIDecoder.decode([.bool], from: out), case .bool(true)? = v.first else {
+            throw EngineError.config([ConfigIssue(key: "keeper.keystore", message:
+                "the key \(keeper.checksummed) is not an enabled keeper on treasury \(treasury.checksummed) "
+                + "(the owner must call set_keeper(\(keeper.checksummed), true)); refusing to start")])
+        }
+    }
+
+    /// The prefix of `intents` (claim order) that fits the per-transaction cap and what is left of the
+    /// rolling-24-hour cap (`spentToday`), at most `max_batch` long. Empty when a cap defers everything;
+    /// `deferred` then says which cap.
+    public func admit(_ intents: [RouteIntent], spentToday: UInt256) -> (batch: [RouteIntent], deferred: String?) {
+        var out: [RouteIntent] = []
+        var total = UInt256.zero
+        let dayLeft: UInt256? = settings.maxRoutedPerDay.map { $0 > spentToday ? $0.subtractingReportingOverflow(spentToday).partialValue : .zero }
+        for i in intents.prefix(settings.maxBatch) {
+            let next = total.addingReportingOverflow(i.expected).partialValue
+            if let cap = settings.maxRoutedPerTx, next > cap {
+                return (out, out.isEmpty ? "claim \(i.claim) alone (\(i.expected) wei) exceeds max_routed_per_tx_wei (\(cap))" : nil)
+            }
+            if let left = dayLeft, next > left {
+                return (out, out.isEmpty ? "max_routed_per_day_wei reached (\(spentToday) wei in the last 24 h)" : nil)
+            }
+            out.append(i)
+            total = next
+        }
+        return (out, nil)
+    }
+}

@@ -1,0 +1,124 @@
+import EthereumABI
+import EthereumCore
+import Foundation
+import KeeperStore
+import Logging
+
+/// Forms, simulates, signs, journals and broadcasts routing batches.
+///
+/// The order is the guarantee: sign → ONE store transaction that inserts the raw transaction and marks its
+/// claims `sent` → broadcast. A crash before the commit leaves nothing (the claims are still `pending`, no
+/// transaction exists anywhere); a crash after it leaves a journaled transaction that the
+/// `TransactionManager` rebroadcasts (same bytes, same hash) on restart before anything new is sent.
+public final class Submitter: @unchecked Sendable {
+    let config: KeeperConfig
+    let settings: SubmissionSettings
+    let store: KeeperStore
+    let chain: any SubmissionChain
+    let reader: any ChainReader
+    let signer: (any TransactionSigning)?
+    let keeper: Address
+    let logger: Logger
+    let gate: SafetyGate
+    let fees: FeePolicy
+    var lastDeferral: String?
+    var lastDryRun: String?
+
+    /// Set by tests: called between the journal commit and the broadcast (the fault test's kill point).
+    public var afterJournal: (@Sendable () -> Void)?
+
+    /// A submitter for `keeper`; `signer` nil (dry-run) plans and simulates only.
+    public init(config: KeeperConfig, settings: SubmissionSettings, store: KeeperStore, chain: any SubmissionChain,
+                reader: any ChainReader, signer: (any TransactionSigning)?, keeper: Address, logger: Logger) {
+        self.config = config; self.settings = settings; self.store = store; self.chain = chain; self.reader = reader
+        self.signer = signer; self.keeper = keeper; self.logger = logger
+        gate = SafetyGate(settings: settings, treasury: config.contracts.treasury)
+        fees = FeePolicy(cap: settings.maxFeePerGas)
+    }
+
+    /// What one call of `submitOnce` did.
+    public enum Outcome: Sendable, Equatable {
+        case idle, deferred(String), dryRun(claims: Int), sent(nonce: UInt64, hash: Bytes32, claims: Int)
+    }
+
+    func deferred(_ why: String) -> Outcome {
+        if lastDeferral != why {
+            lastDeferral = why
+            logger.warning("new batches deferred", metadata: ["reason": "\(why)"])
+            try? store.write { w in try w.setMeta("submission_deferred", why) }
+        }
+        return .deferred(why)
+    }
+
+    /// Sends at most one new batch.
+    public func submitOnce() async throws -> Outcome {
+        let (open, pending, spent) = try store.read { r in
+            (try r.openNonces(), try r.intents(states: [.pending]),
+             try r.journaledContribution(since: Int64(Date().timeIntervalSince1970) - 86_400))
+        }
+        if pending.isEmpty { return .idle }
+        if !settings.dryRun && open.count >= settings.maxInFlight { return .idle }
+        if let why = try await gate.pauseReason(chain: reader) { return deferred(why) }
+        var (batch, capped) = gate.admit(pending, spentToday: spent)
+        if batch.isEmpty { return deferred(capped ?? "caps") }
+        var data = try PlanReport.calldata(batch)
+        let expected = batch.reduce(UInt256.zero) { $0.addingReportingOverflow($1.expected).partialValue }
+        switch try await reader.call(from: keeper, to: config.contracts.treasury, data: data) {
+        case let .reverted(message, _):
+            return deferred("simulation of a \(batch.count)-claim batch reverts: \(message)")
+        case let .returned(out):
+            let total = (try? ABIDecoder.decode([.uint256], from: out)).flatMap { v -> UInt256? in
+                if case let .uint(x)? = v.first { return x }; return nil
+            }
+            if total != expected {
+                let skips = try await PlanReport.diagnose(batch, config: config, chain: reader)
+                if !skips.isEmpty {
+                    if !settings.dryRun {
+                        try store.write { w in for s in skips { try w.markWouldSkip(s.claim, reason: "simulation: \(s.reason)") } }
+                    }
+                    for s in skips { logger.notice("claim would be skipped; not sent", metadata: ["claim": "\(s.claim)", "reason": "\(s.reason)"]) }
+                    let skipped = Set(skips.map(\.claim))
+                    batch.removeAll { skipped.contains($0.claim) }
+                    if batch.isEmpty { return .idle }
+                    data = try PlanReport.calldata(batch)
+                }
+            }
+        }
+        if lastDeferral != nil { lastDeferral = nil; try store.write { w in try w.deleteMeta("submission_deferred") } }
+        let estimate = try await reader.estimateGas(from: keeper, to: config.contracts.treasury, data: data)
+        let gasLimit = estimate &* (100 &+ settings.gasMarginPercent) / 100 &+ 10_000
+        let market = try await chain.fees()
+        guard let f = fees.initial(nextBaseFee: market.nextBaseFee, suggestedTip: market.tip) else {
+            return deferred("next base fee \(market.nextBaseFee) wei is above max_fee_per_gas_gwei")
+        }
+        let sum = batch.reduce(UInt256.zero) { $0.addingReportingOverflow($1.expected).partialValue }
+        guard let signer, !settings.dryRun else {
+            let key = batch.map { "\($0.claim)" }.joined(separator: ",")
+            if lastDryRun != key {
+                lastDryRun = key
+                logger.notice("dry-run: would send a routing batch (not signed)", metadata: [
+                    "claims": "\(batch.count)", "first": "\(batch.first?.claim.description ?? "")", "contribution_wei": "\(sum)",
+                    "gas_limit": "\(gasLimit)", "max_fee_per_gas": "\(f.maxFee)", "max_priority_fee_per_gas": "\(f.tip)"])
+            }
+            return .dryRun(claims: batch.count)
+        }
+        let latest = try await chain.nonce(keeper, pending: false)
+        let nonce = NonceManager.next(latest: latest, openNonces: open)
+        let tx = EthereumCore.Transaction(kind: .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: []),
+                             chainId: config.chain.chainID, nonce: nonce, gasLimit: gasLimit, to: config.contracts.treasury, data: data)
+        let (raw, hash) = try signer.sign(tx)
+        let entry = NewJournalEntry(nonce: nonce, hash: hash, raw: raw, gasLimit: gasLimit, maxFeePerGas: f.maxFee,
+                                    maxPriorityFeePerGas: f.tip, createdAt: Int64(Date().timeIntervalSince1970))
+        // THE journal step: the raw transaction and its claims, in one store transaction, before any broadcast.
+        try store.write { w in
+            try w.journal(entry, claims: batch.map(\.claim))
+            try w.increment("submit_transactions_sent_total")
+        }
+        afterJournal?()
+        let outcome = await chain.broadcast(raw)
+        logger.info("routing batch sent", metadata: [
+            "tx": "\(hash.hexString)", "nonce": "\(nonce)", "claims": "\(batch.count)", "contribution_wei": "\(sum)",
+            "gas_limit": "\(gasLimit)", "max_fee_per_gas": "\(f.maxFee)", "broadcast": "\(outcome)"])
+        return .sent(nonce: nonce, hash: hash, claims: batch.count)
+    }
+}

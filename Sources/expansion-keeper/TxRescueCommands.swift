@@ -1,0 +1,124 @@
+import ArgumentParser
+import EthereumCore
+import Foundation
+import JSONRPC
+import KeeperEngine
+import KeeperStore
+
+/// Shared by `tx cancel` and `tx replace`: the keeper's key, its store and the transaction at `--nonce`.
+struct RescueContext {
+    let cfg: KeeperConfig
+    let key: KeeperKey
+    let store: KeeperStore
+    let client: RPCClient
+    let chain: RPCSubmissionChain
+    let journaled: [JournaledTransaction]
+
+    init(config: String, nonce: UInt64) throws {
+        do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
+        key = try KeeperKey.load(cfg)
+        let c = cfg
+        store = try reporting("keeper.data_dir") { try KeeperStore(directory: c.keeper.dataDir) }
+        client = try reporting { try RPCClient(urls: c.chain.rpcURLs) }
+        chain = RPCSubmissionChain(client: client)
+        journaled = try reporting("store") { [store] in try store.read { r in try r.journal(nonce: nonce) } }
+    }
+
+    /// Fees for a transaction that must replace whatever is pooled at the nonce (the newest journaled one).
+    func fees(capGwei: Double?) async throws -> (maxFee: UInt256, tip: UInt256) {
+        let cap = capGwei.map(SubmissionSettings.wei(gwei:)) ?? SubmissionSettings.wei(gwei: cfg.keeper.maxFeePerGasGwei)
+        let policy = FeePolicy(cap: cap)
+        let market = try await reportingAsync("fees") { try await chain.fees() }
+        if let last = journaled.last {
+            guard let f = policy.replacement(maxFee: last.maxFeePerGas, tip: last.maxPriorityFeePerGas, nextBaseFee: market.nextBaseFee,
+                                             suggestedTip: market.tip) else {
+                throw CLIError("a +12.5% bump of \(last.hash.hexString) (max fee \(last.maxFeePerGas) wei) exceeds the fee cap; pass --max-fee-per-gas-gwei")
+            }
+            return f
+        }
+        guard let f = policy.initial(nextBaseFee: market.nextBaseFee, suggestedTip: market.tip) else {
+            throw CLIError("the next base fee (\(market.nextBaseFee) wei) is above the fee cap; pass --max-fee-per-gas-gwei")
+        }
+        return f
+    }
+
+    /// Signs `tx`, journals it at its nonce (so the daemon tracks it like its own), broadcasts it, prints JSON.
+    func sendAndRecord(_ tx: EthereumCore.Transaction, kind: String) async throws {
+        let (raw, hash) = try reporting("sign") { try key.sign(tx) }
+        guard case let .dynamicFee(tip, fee, _) = tx.kind else { throw CLIError("internal: not an EIP-1559 transaction") }
+        let entry = NewJournalEntry(nonce: tx.nonce, hash: hash, raw: raw, gasLimit: tx.gasLimit, maxFeePerGas: fee,
+                                    maxPriorityFeePerGas: tip, createdAt: Int64(Date().timeIntervalSince1970))
+        let previous = journaled.last?.id
+        try reporting("store") {
+            try store.write { w in
+                try w.journalReplacement(entry, replacing: previous)
+                try w.increment("submit_operator_rescues_total")
+            }
+        }
+        let outcome = await chain.broadcast(raw)
+        print(JSONOut.render([
+            "kind": kind, "nonce": tx.nonce, "hash": hash.hexString, "max_fee_per_gas": fee.decimalString,
+            "max_priority_fee_per_gas": tip.decimalString, "replaces": JSONOut.orNull(journaled.last?.hash.hexString),
+            "broadcast": "\(outcome)",
+        ] as [String: Any]))
+        switch outcome {
+        case .accepted, .alreadyKnown: break
+        default: throw CLIError("the node refused the \(kind) transaction at nonce \(tx.nonce): \(outcome) (it is journaled; the daemon keeps rebroadcasting it)")
+        }
+    }
+}
+
+extension TxCommand {
+    /// `tx cancel --config FILE --nonce N`: a 0-value self-transfer at nonce N with fees that replace what is pooled there.
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a stuck nonce with a 0-value self-transfer (recorded in the journal; the daemon returns the nonce's claims to the planner).")
+
+        @Option(help: "The keeper's TOML config file.")
+        var config: String
+
+        @Option(help: "The nonce to cancel.")
+        var nonce: UInt64
+
+        @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
+        var maxFeePerGasGwei: Double?
+
+        func run() async throws {
+            let ctx = try RescueContext(config: config, nonce: nonce)
+            defer { ctx.client.shutdown() }
+            let latest = try await reportingAsync { try await ctx.chain.nonce(ctx.key.address, pending: false) }
+            guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
+            let f = try await ctx.fees(capGwei: maxFeePerGasGwei)
+            let tx = EthereumCore.Transaction(kind: .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: []),
+                                              chainId: ctx.cfg.chain.chainID, nonce: nonce, gasLimit: 21_000, to: ctx.key.address)
+            try await ctx.sendAndRecord(tx, kind: "cancel")
+        }
+    }
+
+    /// `tx replace --config FILE --nonce N`: the newest journaled transaction at N, re-signed with both fees +12.5%.
+    struct Replace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebroadcast the journaled transaction at a nonce with both fees raised at least 12.5% (recorded in the journal).")
+
+        @Option(help: "The keeper's TOML config file.")
+        var config: String
+
+        @Option(help: "The nonce to replace.")
+        var nonce: UInt64
+
+        @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
+        var maxFeePerGasGwei: Double?
+
+        func run() async throws {
+            let ctx = try RescueContext(config: config, nonce: nonce)
+            defer { ctx.client.shutdown() }
+            guard let last = ctx.journaled.last else { throw CLIError("--nonce \(nonce): no journaled transaction at this nonce (use tx cancel)") }
+            let latest = try await reportingAsync { try await ctx.chain.nonce(ctx.key.address, pending: false) }
+            guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
+            var tx = try reporting("journaled transaction \(last.hash.hexString)") { try SignedTransaction.decode(last.raw).transaction }
+            let f = try await ctx.fees(capGwei: maxFeePerGasGwei)
+            tx.kind = .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: tx.accessList)
+            try await ctx.sendAndRecord(tx, kind: "replace")
+        }
+    }
+}
