@@ -45,6 +45,11 @@ var targets: [Target] = [
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            // Operations (issue 8): metrics registry, /metrics + health server.
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ],
         swiftSettings: strict),
 
@@ -79,6 +84,12 @@ var targets: [Target] = [
     .testTarget(name: "KeeperStoreTests", dependencies: ["EthereumCore", "KeeperStore"], swiftSettings: strict),
     .testTarget(name: "KeeperEngineTests", dependencies: ["EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperEngine"],
                 swiftSettings: strict),
+    .testTarget(name: "OperationsTests",
+                dependencies: ["EthereumCore", "JSONRPC", "KeeperStore", "KeeperEngine",
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),
 ]
 
@@ -107,6 +118,10 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Operations: Prometheus metrics through swift-metrics, served over HTTP by FlyingFox.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: targets
 )

@@ -1,0 +1,246 @@
+// Operations (KeeperEngine/Operations) — what an operator sees of the running keeper: the Prometheus
+// metrics (this file), the /metrics + /healthz + /readyz server, readiness, the systemd notify protocol
+// and the log format. Imports swift-metrics (the instrumentation API), swift-prometheus (the registry and
+// the text exposition — never hand-written), FlyingFox (HTTP) and swift-log; never the CLI.
+import Foundation
+import Metrics
+import Prometheus
+
+/// The Prometheus type of one metric family.
+public enum MetricKind: String, Sendable, CaseIterable {
+    case counter, gauge, histogram
+}
+
+/// One documented metric: its full name (with the `expansion_keeper_` prefix), type, label names and help text.
+public struct MetricSpec: Sendable, Equatable {
+    /// The full exposition name.
+    public let name: String
+    /// The Prometheus type.
+    public let kind: MetricKind
+    /// Label names, in the order the keeper sets them.
+    public let labels: [String]
+    /// The `# HELP` text (also the README's "meaning" column).
+    public let help: String
+    /// Histogram bucket bounds in the metric's unit (seconds for durations); empty for other kinds.
+    public let buckets: [Double]
+
+    /// A spec from its parts.
+    public init(_ name: String, _ kind: MetricKind, labels: [String] = [], buckets: [Double] = [], _ help: String) {
+        self.name = name; self.kind = kind; self.labels = labels; self.help = help; self.buckets = buckets
+    }
+}
+
+/// A swift-metrics `MetricsFactory` over one `PrometheusCollectorRegistry` that gives every metric of the
+/// catalog its `# HELP` text and buckets (swift-prometheus's own factory emits no help, which
+/// `promtool check metrics` flags). Metrics outside the catalog still work, without help text.
+public struct CatalogMetricsFactory: MetricsFactory {
+    /// The registry the handlers live in.
+    public let registry: PrometheusCollectorRegistry
+    let specs: [String: MetricSpec]
+
+    /// A factory over `registry` for the metrics of `catalog`.
+    public init(registry: PrometheusCollectorRegistry, catalog: [MetricSpec]) {
+        self.registry = registry
+        var byName: [String: MetricSpec] = [:]
+        for s in catalog { byName[s.name] = s }
+        specs = byName
+    }
+
+    func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: specs[label]?.help ?? "")
+    }
+
+    static let defaultSecondsBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
+        let buckets = specs[label]?.buckets ?? Self.defaultSecondsBuckets
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
+    }
+
+    public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        let seconds = specs[label]?.buckets ?? Self.defaultSecondsBuckets
+        let buckets = seconds.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
+        return registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
+    }
+
+    public func destroyCounter(_ handler: any CounterHandler) {
+        if let c = handler as? Prometheus.Counter { registry.unregisterCounter(c) }
+    }
+
+    public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        if let c = handler as? Prometheus.Counter { registry.unregisterCounter(c) }
+    }
+
+    public func destroyMeter(_ handler: any MeterHandler) {
+        if let g = handler as? Prometheus.Gauge { registry.unregisterGauge(g) }
+    }
+
+    public func destroyRecorder(_ handler: any RecorderHandler) {
+        if let g = handler as? Prometheus.Gauge { registry.unregisterGauge(g) }
+        if let h = handler as? Prometheus.ValueHistogram { registry.unregisterValueHistogram(h) }
+    }
+
+    public func destroyTimer(_ handler: any TimerHandler) {
+        if let h = handler as? Prometheus.DurationHistogram { registry.unregisterDurationHistogram(h) }
+    }
+}
+
+/// Every metric the keeper exports, as swift-metrics handles with their exact names, so instrumenting
+/// a place in the engine is one line (`metrics.reorgs.increment()`). One instance per process (tests make
+/// their own); `exposition()` renders the registry in the Prometheus text format 0.0.4.
+public final class KeeperMetrics: Sendable {
+    /// The name prefix of every keeper metric.
+    public static let prefix = "expansion_keeper_"
+
+    /// The catalog: every metric, its type, labels and meaning (README's metrics table is checked against it).
+    public static let catalog: [MetricSpec] = [
+        .init("expansion_keeper_build_info", .gauge, labels: ["version"], "Always 1; the version label names the running build."),
+        .init("expansion_keeper_chain_head_block", .gauge, "Latest block number reported by the RPC endpoints."),
+        .init("expansion_keeper_confirmed_target_block", .gauge, "Newest block the keeper may act on (head minus confirmations, or the safe/finalized block)."),
+        .init("expansion_keeper_cursor_block", .gauge, "Highest block fully ingested into the store."),
+        .init("expansion_keeper_lag_blocks", .gauge, "Blocks between the confirmed target and the cursor (0 when caught up)."),
+        .init("expansion_keeper_reorgs_total", .counter, "Chain reorganisations detected and repaired by ingestion."),
+        .init("expansion_keeper_reorg_depth_max", .gauge, "Deepest reorganisation repaired since the store was created (blocks)."),
+        .init("expansion_keeper_halted", .gauge, "1 while ingestion is halted (reorg deeper than reorg_window, provider disagreement, bad config); the process then exits for systemd to restart it."),
+        .init("expansion_keeper_rpc_requests_total", .counter, labels: ["endpoint", "method", "outcome"],
+              "HTTP requests to RPC endpoints by endpoint (redacted), JSON-RPC method and outcome (ok, rpc_error, http_error, transport_error)."),
+        .init("expansion_keeper_rpc_request_duration_seconds", .histogram, labels: ["method"],
+              buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+              "Duration of RPC HTTP requests (one attempt each, including failures)."),
+        .init("expansion_keeper_rpc_getlogs_range_blocks", .gauge, "Block range of the latest successful eth_getLogs request (the adaptive range in force)."),
+        .init("expansion_keeper_endpoint_healthy", .gauge, labels: ["endpoint"], "1 when the endpoint's latest request succeeded (an RPC error answer counts as reachable), 0 after a transport or HTTP failure."),
+        .init("expansion_keeper_reward_events_total", .counter, "Reward events (the configured reward_event) ingested."),
+        .init("expansion_keeper_registered_stakers", .gauge, "Stakers currently opted in to the treasury."),
+        .init("expansion_keeper_intents", .gauge, labels: ["state"], "Route intents in the store by state (pending, policy_skipped, lapsed, sent, routed, skipped)."),
+        .init("expansion_keeper_routed_claims_total", .counter, labels: ["outcome"], "Treasury Routed (outcome=routed) and RouteSkipped (outcome=skipped) events ingested, whoever sent the transaction."),
+        .init("expansion_keeper_routed_tokens_total", .counter, "Tokens contributed by ingested Routed events, in token units (wei / 1e18) as a float; exact wei totals are in registrations and audit."),
+        .init("expansion_keeper_tx_sent_total", .counter, "Routing transactions broadcast (first sends, not replacements)."),
+        .init("expansion_keeper_tx_replaced_total", .counter, "Routing transactions replaced with bumped fees at the same nonce."),
+        .init("expansion_keeper_tx_inflight", .gauge, "Routing transactions sent and not yet final."),
+        .init("expansion_keeper_tx_oldest_inflight_blocks", .gauge, "Blocks since the oldest in-flight routing transaction was first sent (0 when none)."),
+        .init("expansion_keeper_tx_confirm_seconds", .histogram, buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
+              "Time from first broadcast to inclusion of routing transactions."),
+        .init("expansion_keeper_fee_cap_reached", .gauge, "1 while the fee the network asks exceeds max_fee_per_gas_gwei (submission waits)."),
+        .init("expansion_keeper_nonce_gap", .gauge, "Pending nonce of the node minus the next nonce the keeper expects (0 when in step)."),
+        .init("expansion_keeper_keeper_balance_eth", .gauge, "The keeper account's balance in ETH (gas money)."),
+        .init("expansion_keeper_paused", .gauge, "1 while submission is paused (pause_file present or the treasury is paused)."),
+        .init("expansion_keeper_dry_run", .gauge, "1 when the keeper runs with dry_run = true (plans, never signs)."),
+        .init("expansion_keeper_ready", .gauge, "1 while /readyz answers 200 (caught up, key loaded, an RPC endpoint healthy, not halted)."),
+        .init("expansion_keeper_last_successful_poll_timestamp_seconds", .gauge, "Unix time of the end of the latest poll that completed without error."),
+        .init("expansion_keeper_provider_disagreements_total", .counter, "Ranges where rpc_urls and verify_rpc_urls returned different log sets."),
+    ]
+
+    /// The intent states exported under `intents{state}` (always all of them, zeros included).
+    public static let intentStates = ["pending", "policy_skipped", "lapsed", "sent", "routed", "skipped"]
+
+    /// The registry every handle writes to.
+    public let registry: PrometheusCollectorRegistry
+    /// The swift-metrics factory over `registry` (for handles with labels known only at run time).
+    public let factory: CatalogMetricsFactory
+
+    public let chainHead: Meter
+    public let confirmedTarget: Meter
+    public let cursor: Meter
+    public let lag: Meter
+    public let reorgs: Metrics.Counter
+    public let reorgDepthMax: Meter
+    public let halted: Meter
+    public let getLogsRange: Meter
+    public let rewardEvents: Metrics.Counter
+    public let registeredStakers: Meter
+    public let routedTokens: FloatingPointCounter
+    public let txSent: Metrics.Counter
+    public let txReplaced: Metrics.Counter
+    public let txInflight: Meter
+    public let txOldestInflightBlocks: Meter
+    public let txConfirm: Metrics.Timer
+    public let feeCapReached: Meter
+    public let nonceGap: Meter
+    public let balanceEth: Meter
+    public let paused: Meter
+    public let dryRun: Meter
+    public let ready: Meter
+    public let lastSuccessfulPoll: Meter
+    public let providerDisagreements: Metrics.Counter
+
+    /// A fresh registry with every unlabeled metric at zero, `build_info{version}` = 1 and all intent
+    /// states and routed outcomes present (so a first scrape already lists every family alerts use).
+    public init(version: String) {
+        let registry = PrometheusCollectorRegistry()
+        let factory = CatalogMetricsFactory(registry: registry, catalog: Self.catalog)
+        self.registry = registry
+        self.factory = factory
+        func meter(_ n: String) -> Meter { let m = Meter(label: Self.prefix + n, dimensions: [], factory: factory); m.set(0.0); return m }
+        func counter(_ n: String) -> Metrics.Counter { Metrics.Counter(label: Self.prefix + n, dimensions: [], factory: factory) }
+        Meter(label: Self.prefix + "build_info", dimensions: [("version", version)], factory: factory).set(1.0)
+        chainHead = meter("chain_head_block")
+        confirmedTarget = meter("confirmed_target_block")
+        cursor = meter("cursor_block")
+        lag = meter("lag_blocks")
+        reorgs = counter("reorgs_total")
+        reorgDepthMax = meter("reorg_depth_max")
+        halted = meter("halted")
+        getLogsRange = meter("rpc_getlogs_range_blocks")
+        rewardEvents = counter("reward_events_total")
+        registeredStakers = meter("registered_stakers")
+        routedTokens = FloatingPointCounter(label: Self.prefix + "routed_tokens_total", dimensions: [], factory: factory)
+        txSent = counter("tx_sent_total")
+        txReplaced = counter("tx_replaced_total")
+        txInflight = meter("tx_inflight")
+        txOldestInflightBlocks = meter("tx_oldest_inflight_blocks")
+        txConfirm = Metrics.Timer(label: Self.prefix + "tx_confirm_seconds", dimensions: [], factory: factory)
+        feeCapReached = meter("fee_cap_reached")
+        nonceGap = meter("nonce_gap")
+        balanceEth = meter("keeper_balance_eth")
+        paused = meter("paused")
+        dryRun = meter("dry_run")
+        ready = meter("ready")
+        lastSuccessfulPoll = meter("last_successful_poll_timestamp_seconds")
+        providerDisagreements = counter("provider_disagreements_total")
+        for state in Self.intentStates { intents(state: state).set(0.0) }
+        for outcome in ["routed", "skipped"] { _ = routedClaims(outcome: outcome) }
+        // Families with run-time labels: the histogram and request counter appear with their first request.
+    }
+
+    /// `intents{state}`.
+    public func intents(state: String) -> Meter {
+        Meter(label: Self.prefix + "intents", dimensions: [("state", state)], factory: factory)
+    }
+
+    /// `routed_claims_total{outcome}` (`routed` or `skipped`).
+    public func routedClaims(outcome: String) -> Metrics.Counter {
+        Metrics.Counter(label: Self.prefix + "routed_claims_total", dimensions: [("outcome", outcome)], factory: factory)
+    }
+
+    /// `endpoint_healthy{endpoint}` (a redacted endpoint name).
+    public func endpointHealthy(_ endpoint: String) -> Meter {
+        Meter(label: Self.prefix + "endpoint_healthy", dimensions: [("endpoint", endpoint)], factory: factory)
+    }
+
+    /// Records one RPC HTTP request: `rpc_requests_total{endpoint,method,outcome}` and the duration histogram.
+    public func rpcRequest(endpoint: String, method: String, outcome: String, seconds: Double) {
+        Metrics.Counter(label: Self.prefix + "rpc_requests_total",
+                dimensions: [("endpoint", endpoint), ("method", method), ("outcome", outcome)], factory: factory).increment()
+        Metrics.Timer(label: Self.prefix + "rpc_request_duration_seconds", dimensions: [("method", method)], factory: factory)
+            .recordNanoseconds(Int64((max(0, seconds) * 1e9).rounded()))
+    }
+
+    /// The whole registry in the Prometheus text exposition format (version 0.0.4).
+    public func exposition() -> String { registry.emitToString() }
+
+    /// The content type of `exposition()`.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+}
