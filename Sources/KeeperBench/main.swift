@@ -6,6 +6,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("keccak", keccakBench),
     ("abi", abiBench),
     ("signing", signingBench),
+    ("catchup", catchupBench),
 ]
 
 AllocationCounter.preloadIfPossible()

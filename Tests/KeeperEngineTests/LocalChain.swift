@@ -146,7 +146,7 @@ final class LocalChain {
 
     /// A keeper config for this chain (written to `dir`).
     func config(name: String = "keeper", confirmations: String = "2", window: Int = 64, minRoute: String = "0",
-                treasury: String? = nil, deployBlock: Int? = nil, dataDir: URL? = nil) throws -> (path: String, dataDir: URL) {
+                treasury: String? = nil, deployBlock: Int? = nil, dataDir: URL? = nil, ingestRange: Int = 10_000) throws -> (path: String, dataDir: URL) {
         let template = try String(contentsOf: Env.repoRoot.appendingPathComponent("deploy/config/localchain.toml.in"), encoding: .utf8)
         let data = dataDir ?? dir.appendingPathComponent("data-\(name)")
         var text = template
@@ -155,6 +155,7 @@ final class LocalChain {
             "DEPLOY_BLOCK": "\(deployBlock ?? int("deploy_block"))", "STAKING": string("staking"),
             "ABI": Env.repoRoot.appendingPathComponent("ABI/MockVeniceStaking.json").path,
             "TREASURY": treasury ?? string("treasury"), "DATA_DIR": data.path, "KEEPER": string("keeper"), "MIN_ROUTE": minRoute,
+            "INGEST_RANGE": "\(ingestRange)",
         ]
         for (k, v) in values { text = text.replacingOccurrences(of: "@\(k)@", with: v) }
         let path = dir.appendingPathComponent("\(name).toml").path
