@@ -192,3 +192,29 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(honest.status, 0, honest.out + honest.err)
     }
 }
+
+/// `verify_rpc_urls`: a second provider whose log sets disagree halts ingestion; one that agrees does not.
+final class CrossProviderTests: XCTestCase {
+    func testDisagreeingSecondProviderHaltsIngestion() async throws {
+        let a = try LocalChain(), b = try LocalChain()
+        try a.deploy()
+        try b.deploy()  // same deployer nonces: the same contract addresses on both chains
+        XCTAssertEqual(a.string("treasury"), b.string("treasury"))
+        try a.driver("drive", ["--seed", "\(Env.seed &+ 21)", "--steps", "30"])
+        try b.driver("drive", ["--seed", "\(Env.seed &+ 22)", "--steps", "30"])
+        func config(_ name: String, verify: String) throws -> String {
+            let path = try a.config(name: name).path
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(of: "rpc_urls = [\"\(a.url)\"]", with: "rpc_urls = [\"\(a.url)\"]\nverify_rpc_urls = [\"\(verify)\"]")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let agreeing = try config("agree", verify: a.url)
+        let ok = try Env.run(Env.binary, ["run", "--config", agreeing, "--exit-when-caught-up", "--log-level", "error"])
+        XCTAssertEqual(ok.status, 0, ok.err)
+        let disagreeing = try config("disagree", verify: b.url)
+        let bad = try Env.run(Env.binary, ["run", "--config", disagreeing, "--exit-when-caught-up", "--log-level", "error"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.err.contains("providers disagree about the logs of blocks"), bad.err)
+    }
+}
