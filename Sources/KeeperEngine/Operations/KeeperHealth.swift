@@ -18,8 +18,12 @@ public final class KeeperHealth: @unchecked Sendable {
         public var body: String { ok ? "ok\n" : "not ready: " + reasons.joined(separator: "; ") + "\n" }
     }
 
-    /// Largest lag (blocks) at which the keeper is still ready.
-    public let readyMaxLagBlocks: UInt64
+    /// Largest lag (blocks) at which the keeper is still ready (SIGHUP may change it).
+    public var readyMaxLagBlocks: UInt64 {
+        get { locked { maxLag } }
+        set { locked { maxLag = newValue } }
+    }
+    var maxLag: UInt64
     /// How long after the last loop iteration the process still counts as alive.
     public let livenessTimeout: Duration
     let clock = ContinuousClock()
@@ -33,7 +37,7 @@ public final class KeeperHealth: @unchecked Sendable {
 
     /// A health state: nothing has happened yet (alive until `livenessTimeout` after creation, not ready).
     public init(readyMaxLagBlocks: UInt64, livenessTimeout: Duration) {
-        self.readyMaxLagBlocks = readyMaxLagBlocks
+        maxLag = readyMaxLagBlocks
         self.livenessTimeout = livenessTimeout
         lastBeat = clock.now
     }
@@ -81,8 +85,8 @@ public final class KeeperHealth: @unchecked Sendable {
             if let haltReason { reasons.append("halted: \(haltReason)") }
             if lastSuccess == nil {
                 reasons.append("no successful poll yet")
-            } else if let lagBlocks, lagBlocks > readyMaxLagBlocks {
-                reasons.append("lagging \(lagBlocks) blocks behind the confirmed head (ready_max_lag_blocks = \(readyMaxLagBlocks))")
+            } else if let lagBlocks, lagBlocks > maxLag {
+                reasons.append("lagging \(lagBlocks) blocks behind the confirmed head (ready_max_lag_blocks = \(maxLag))")
             }
             if !keyLoaded { reasons.append("keeper key not loaded") }
             if !endpoints.values.contains(true) { reasons.append("no healthy RPC endpoint") }

@@ -130,7 +130,7 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_tx_sent_total", .counter, "Routing transactions broadcast (first sends, not replacements)."),
         .init("expansion_keeper_tx_replaced_total", .counter, "Routing transactions replaced with bumped fees at the same nonce."),
         .init("expansion_keeper_tx_inflight", .gauge, "Routing transactions sent and not yet final."),
-        .init("expansion_keeper_tx_oldest_inflight_blocks", .gauge, "Blocks since the oldest in-flight routing transaction was first sent (0 when none)."),
+        .init("expansion_keeper_tx_oldest_inflight_seconds", .gauge, "Seconds since the oldest routing transaction not yet confirmed was first sent (0 when none)."),
         .init("expansion_keeper_tx_confirm_seconds", .histogram, buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
               "Time from first broadcast to inclusion of routing transactions."),
         .init("expansion_keeper_fee_cap_reached", .gauge, "1 while the fee the network asks exceeds max_fee_per_gas_gwei (submission waits)."),
@@ -165,7 +165,7 @@ public final class KeeperMetrics: Sendable {
     public let txSent: Metrics.Counter
     public let txReplaced: Metrics.Counter
     public let txInflight: Meter
-    public let txOldestInflightBlocks: Meter
+    public let txOldestInflightSeconds: Meter
     public let txConfirm: Metrics.Timer
     public let feeCapReached: Meter
     public let nonceGap: Meter
@@ -200,7 +200,7 @@ public final class KeeperMetrics: Sendable {
         txSent = counter("tx_sent_total")
         txReplaced = counter("tx_replaced_total")
         txInflight = meter("tx_inflight")
-        txOldestInflightBlocks = meter("tx_oldest_inflight_blocks")
+        txOldestInflightSeconds = meter("tx_oldest_inflight_seconds")
         txConfirm = Metrics.Timer(label: Self.prefix + "tx_confirm_seconds", dimensions: [], factory: factory)
         feeCapReached = meter("fee_cap_reached")
         nonceGap = meter("nonce_gap")

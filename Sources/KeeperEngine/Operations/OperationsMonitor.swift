@@ -88,6 +88,13 @@ public final class OperationsMonitor: @unchecked Sendable {
         notifier.status("halted: \(text)")
     }
 
+    /// The halted state's own loop is alive (it feeds the watchdog; `/healthz` stays 200, `/readyz` 503).
+    public func haltedBeat() {
+        health.beat()
+        notifier.status("halted: \(health.halted ?? "unknown")")
+        notifier.watchdog()
+    }
+
     /// The service group is shutting down.
     public func stopping() {
         notifier.stopping(status: "stopping")
