@@ -47,7 +47,11 @@ final class DecoderRobustnessTests: XCTestCase {
                 mutated[i] = Array("{}[]\":,0123456789abcdefxn-. e".utf8).randomElement(using: &rng) ?? 0
             }
             if let keystore = try? Keystore.parse(json: mutated), let decrypted = try? keystore.decrypt(password: password) {
-                XCTAssertEqual(decrypted.address, key.address, "a mutated keystore decrypted to another key")
+                // The v3 MAC covers the ciphertext but not the IV (a limitation of the format), so a changed iv
+                // decrypts to another key; the address field is what catches that (KeystoreTests.testTamperedIV…).
+                if keystore.address != nil {
+                    XCTAssertEqual(decrypted.address, key.address, "a mutated keystore with an address field decrypted to another key")
+                }
                 opened += 1
             }
         }

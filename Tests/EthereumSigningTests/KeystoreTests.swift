@@ -128,6 +128,18 @@ final class KeystoreTests: XCTestCase {
         XCTAssertEqual(try keystore.decrypt(password: password).address, key.address)
     }
 
+    /// Web3 Secret Storage v3 does not authenticate the IV: a changed iv passes the MAC and decrypts to another
+    /// key. The `address` field (always written by us and geth) is what refuses it.
+    func testTamperedIVIsCaughtByTheAddressField() throws {
+        var keystore = try Keystore.encrypt(key, password: password, kdf: Self.fast)
+        keystore.iv[15] ^= 1
+        XCTAssertThrowsError(try keystore.decrypt(password: password)) { error in
+            guard case .addressMismatch = error as? SigningError else { return XCTFail("\(error)") }
+        }
+        keystore.address = nil
+        XCTAssertNotEqual(try keystore.decrypt(password: password).address, key.address, "format limitation no longer holds?")
+    }
+
     func testFilesAreWrittenAtomicallyWithPrivateModes() throws {
         let parent = try makeTemporaryDirectory("files")
         defer { try? FileManager.default.removeItem(atPath: parent) }
