@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-apt_packages=(libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config)
+apt_packages=(libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config prometheus systemd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -14,4 +14,4 @@ swift build --build-tests --explicit-target-dependency-import-check error
 echo "== swift test" >&2
 swift test --skip-build
 echo "== pytest (contracts, local chain)" >&2
-.venv/bin/python -m pytest -q Tests/ContractTests Tests/LocalChain
+.venv/bin/python -m pytest -q Tests/ContractTests Tests/LocalChain Tests/Operations
