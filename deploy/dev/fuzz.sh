@@ -5,7 +5,7 @@
 #
 #   deploy/dev/fuzz.sh [SECONDS_PER_DECODER]      default 60; or FUZZ_SECONDS=…
 #   FUZZ_TARGETS="abi rlp"                        which decoders (default both)
-#   FUZZ_JOBS=1                                   parallel libFuzzer workers per decoder
+#   FUZZ_JOBS=N                                   parallel libFuzzer workers per decoder (default 1)
 #
 # Corpora live in .build-fuzz/corpus-<target> (seeded from eth-abi/rlp encodings when .venv exists) and
 # grow across runs; crashes are written to .build-fuzz/findings-<target>/.
@@ -17,11 +17,14 @@ targets="${FUZZ_TARGETS:-abi rlp}"
 jobs="${FUZZ_JOBS:-1}"
 scratch="$root/.build-fuzz"
 
-echo "== building KeeperFuzz (libFuzzer + ASan)" >&2
+echo "== building KeeperFuzz (libFuzzer + ASan, release)" >&2
 export EXPANSION_KEEPER_FUZZ=1
-swift build --scratch-path "$scratch" --product KeeperFuzz --sanitize=fuzzer --sanitize=address \
-    --explicit-target-dependency-import-check error >&2
-bin="$(swift build --scratch-path "$scratch" --product KeeperFuzz --sanitize=fuzzer --sanitize=address --show-bin-path)/KeeperFuzz"
+# --sanitize=fuzzer alone links libFuzzer but (Swift 6.3 on Linux) leaves the code without coverage
+# feedback: the corpus never grows. Ask for libFuzzer's coverage kinds explicitly.
+flags=(-c release --scratch-path "$scratch" --product KeeperFuzz --sanitize=fuzzer --sanitize=address
+       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+swift build "${flags[@]}" --explicit-target-dependency-import-check error >&2
+bin="$(swift build "${flags[@]}" --show-bin-path)/KeeperFuzz"
 
 python="${EXPANSION_KEEPER_PYTHON:-$root/.venv/bin/python}"
 seed_corpus() {  # $1 = target, $2 = corpus dir
@@ -69,13 +72,16 @@ for target in $targets; do
     log="$scratch/fuzz-$target.log"
     echo "== fuzzing $target for ${seconds}s (corpus $corpus)" >&2
     set +e
+    parallel=()
+    if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
     KEEPER_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=0" "$bin" -max_total_time="$seconds" -print_final_stats=1 \
-        -rss_limit_mb=2048 -timeout=10 -jobs="$jobs" -workers="$jobs" -artifact_prefix="$findings/" "$corpus" >"$log" 2>&1
+        -rss_limit_mb=2048 -timeout=10 "${parallel[@]}" -artifact_prefix="$findings/" "$corpus" >"$log" 2>&1
     rc=$?
     set -e
-    execs="$(grep -h 'stat::number_of_executed_units' "$log" "$root"/fuzz-*.log 2>/dev/null | awk '{s += $2} END {print s + 0}')"
-    found="$(ls "$findings" | wc -l)"
-    echo "$target: $execs executions in ${seconds}s, exit $rc, $found finding(s) in $findings" 
+    execs="$( (grep -h 'stat::number_of_executed_units' "$log" "$root"/fuzz-*.log 2>/dev/null || true) | awk '{s += $2} END {print s + 0}')"
+    found="$(find "$findings" -type f | wc -l)"
+    cov="$( (grep -hoE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" || true) | tail -1)"
+    echo "$target: $execs executions in ${seconds}s ($cov), exit $rc, $found finding(s) in $findings"
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status=1
         grep -E 'ERROR|Fatal error|SUMMARY|Test unit written' "$log" | head -5 || true
