@@ -11,10 +11,12 @@ public final class InstrumentedTransport: HTTPTransport {
     let inner: any HTTPTransport
     let metrics: KeeperMetrics
     let health: KeeperHealth?
+    let onHead: (@Sendable (UInt64) -> Void)?
 
-    /// Wraps `inner`; `health` (optional) learns each endpoint's state.
-    public init(_ inner: any HTTPTransport, metrics: KeeperMetrics, health: KeeperHealth?) {
-        self.inner = inner; self.metrics = metrics; self.health = health
+    /// Wraps `inner`; `health` (optional) learns each endpoint's state, `onHead` each `eth_blockNumber` answer.
+    public init(_ inner: any HTTPTransport, metrics: KeeperMetrics, health: KeeperHealth?,
+                onHead: (@Sendable (UInt64) -> Void)? = nil) {
+        self.inner = inner; self.metrics = metrics; self.health = health; self.onHead = onHead
         metrics.endpointHealthy(inner.displayName).set(0.0)
         health?.declareEndpoints([inner.displayName])
     }
@@ -41,6 +43,10 @@ public final class InstrumentedTransport: HTTPTransport {
         } else {
             outcome = "ok"
             if method == "eth_getLogs", let range = Self.logsRange(of: body) { metrics.getLogsRange.set(Double(range)) }
+            if method == "eth_blockNumber", let onHead, let hex = Self.stringValue(after: "\"result\"", in: response.body),
+               hex.hasPrefix("0x"), let head = UInt64(hex.dropFirst(2), radix: 16) {
+                onHead(head)
+            }
         }
         record(method: method, outcome: outcome, start: start, healthy: outcome == "ok" || outcome == "rpc_error")
         return response

@@ -22,6 +22,10 @@ public final class OperationsMonitor: @unchecked Sendable {
     var skippedCount: Int?
     var reorgCount: UInt64?
     var routedWei = UInt256.zero
+    var confirmations: UInt64?
+    var latestHead: UInt64 = 0
+    var lastTarget: UInt64 = 0
+    var lastRefresh: ContinuousClock.Instant?
 
     /// A monitor over its parts.
     public init(metrics: KeeperMetrics, health: KeeperHealth, notifier: SystemdNotifier, logger: Logger) {
@@ -38,11 +42,30 @@ public final class OperationsMonitor: @unchecked Sendable {
     public func keyLoaded() { health.setKeyLoaded(true) }
 
     /// The latest head seen (blocks).
-    public func chainHead(_ block: UInt64) { metrics.chainHead.set(Double(block)) }
+    public func chainHead(_ block: UInt64) {
+        lock.lock(); latestHead = block; lock.unlock()
+        metrics.chainHead.set(Double(block))
+    }
+
+    /// `confirmations` as a block depth (to estimate the target from the head while catching up).
+    public func setConfirmations(_ depth: UInt64) { lock.lock(); confirmations = depth; lock.unlock() }
+
+    /// A chunk up to `block` was ingested (the loop goes on at once): the lag is estimated from the head
+    /// seen by the RPC instrumentation (or the last known target).
+    public func pollIngested(upTo block: UInt64, store: KeeperStore?) {
+        let target: UInt64 = {
+            lock.lock(); defer { lock.unlock() }
+            var t = lastTarget
+            if let confirmations, latestHead >= confirmations { t = max(t, latestHead - confirmations) }
+            return max(t, block)
+        }()
+        pollSucceeded(cursor: block + 1, target: target, store: store)
+    }
 
     /// One poll iteration completed without error: `cursor` is the next block to ingest, `target` the
     /// confirmed target. Refreshes store-derived gauges, pings the watchdog, sends READY the first time.
     public func pollSucceeded(cursor: UInt64, target: UInt64, store: KeeperStore?) {
+        lock.lock(); lastTarget = max(lastTarget, target); lock.unlock()
         let ingested = cursor > 0 ? cursor - 1 : 0
         let lag = target > ingested ? target - ingested : 0
         metrics.cursor.set(Double(ingested))
@@ -50,7 +73,7 @@ public final class OperationsMonitor: @unchecked Sendable {
         metrics.lag.set(Double(lag))
         metrics.lastSuccessfulPoll.set(Date().timeIntervalSince1970)
         health.pollSucceeded(lag: lag)
-        if let store { refresh(from: store) }
+        if let store, refreshDue(caughtUp: lag == 0) { refresh(from: store) }
         let status = lag == 0 ? "caught up at block \(ingested)" : "catching up: block \(ingested) of \(target) (\(lag) behind)"
         let first: Bool = { lock.lock(); defer { lock.unlock() }; let f = !sentReady; sentReady = true; return f }()
         if first {
@@ -99,6 +122,16 @@ public final class OperationsMonitor: @unchecked Sendable {
     public func stopping() {
         notifier.stopping(status: "stopping")
         metrics.ready.set(0.0)
+    }
+
+    /// Store-derived gauges are refreshed at most once a second while catching up (each refresh reads
+    /// the store's event totals), on every poll once caught up.
+    func refreshDue(caughtUp: Bool) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let now = ContinuousClock.now
+        if !caughtUp, let last = lastRefresh, now - last < .seconds(1) { return false }
+        lastRefresh = now
+        return true
     }
 
     /// Store-derived gauges and the counters of ingested events (counted as deltas of the store's totals,
