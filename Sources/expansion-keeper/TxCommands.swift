@@ -15,12 +15,10 @@ struct TxCommand: ParsableCommand {
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign a transaction described as JSON; prints the raw signed transaction as 0x hex.",
-            discussion: """
-            TX_JSON is an object (or @FILE, or - for stdin) with: type (0, 1 or 2; default 2), chainId, nonce, gas,
-            to (omit or null to create a contract), value, data, gasPrice (types 0/1) or maxFeePerGas and
-            maxPriorityFeePerGas (type 2), accessList (types 1/2: [{"address": "0x…", "storageKeys": ["0x…"]}]).
-            Quantities are JSON numbers, decimal strings or 0x hex (use strings above 2^64).
-            """)
+            discussion: "TX_JSON is an object (or @FILE, or - for stdin) with: type (0, 1 or 2; default 2), chainId, nonce, gas, "
+                + "to (omit or null to create a contract), value, data, gasPrice (types 0/1) or maxFeePerGas and "
+                + "maxPriorityFeePerGas (type 2), accessList (types 1/2: [{\"address\": \"0x…\", \"storageKeys\": [\"0x…\"]}]). "
+                + "Quantities are JSON numbers, decimal strings or 0x hex (use strings above 2^64). Unknown fields are refused.")
 
         @Option(help: "The keystore file.")
         var keystore: String
