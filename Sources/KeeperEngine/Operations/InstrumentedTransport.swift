@@ -21,10 +21,13 @@ public final class InstrumentedTransport: HTTPTransport {
         health?.declareEndpoints([inner.displayName])
     }
 
+    /// The wrapped endpoint's printable name.
     public var displayName: String { inner.displayName }
 
+    /// Shuts the wrapped transport down.
     public func shutdown() { inner.shutdown() }
 
+    /// POSTs through the wrapped transport and records the request.
     public func post(_ body: [UInt8]) async throws -> JSONRPC.HTTPResponse {
         let method = Self.method(of: body)
         let start = ContinuousClock.now

@@ -52,47 +52,57 @@ public struct CatalogMetricsFactory: MetricsFactory {
 
     static let defaultSecondsBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+    /// A `Counter` handler in the registry, with the catalog's help text.
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
+    /// A `FloatingPointCounter` handler in the registry, with the catalog's help text.
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
         registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
+    /// A `Meter` handler in the registry, with the catalog's help text.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
+    /// A `Recorder` handler in the registry, with the catalog's help text.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
         let buckets = specs[label]?.buckets ?? Self.defaultSecondsBuckets
         return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
+    /// A `Timer` handler in the registry, with the catalog's help text.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         let seconds = specs[label]?.buckets ?? Self.defaultSecondsBuckets
         let buckets = seconds.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
         return registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
+    /// Removes a `Counter` from the registry.
     public func destroyCounter(_ handler: any CounterHandler) {
         if let c = handler as? Prometheus.Counter { registry.unregisterCounter(c) }
     }
 
+    /// Removes a `FloatingPointCounter` from the registry.
     public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
         if let c = handler as? Prometheus.Counter { registry.unregisterCounter(c) }
     }
 
+    /// Removes a `Meter` from the registry.
     public func destroyMeter(_ handler: any MeterHandler) {
         if let g = handler as? Prometheus.Gauge { registry.unregisterGauge(g) }
     }
 
+    /// Removes a `Recorder` from the registry.
     public func destroyRecorder(_ handler: any RecorderHandler) {
         if let g = handler as? Prometheus.Gauge { registry.unregisterGauge(g) }
         if let h = handler as? Prometheus.ValueHistogram { registry.unregisterValueHistogram(h) }
     }
 
+    /// Removes a `Timer` from the registry.
     public func destroyTimer(_ handler: any TimerHandler) {
         if let h = handler as? Prometheus.DurationHistogram { registry.unregisterDurationHistogram(h) }
     }
@@ -151,29 +161,53 @@ public final class KeeperMetrics: Sendable {
     /// The swift-metrics factory over `registry` (for handles with labels known only at run time).
     public let factory: CatalogMetricsFactory
 
+    /// `expansion_keeper_chain_head_block`.
     public let chainHead: Meter
+    /// `expansion_keeper_confirmed_target_block`.
     public let confirmedTarget: Meter
+    /// `expansion_keeper_cursor_block`.
     public let cursor: Meter
+    /// `expansion_keeper_lag_blocks`.
     public let lag: Meter
+    /// `expansion_keeper_reorgs_total`.
     public let reorgs: Metrics.Counter
+    /// `expansion_keeper_reorg_depth_max`.
     public let reorgDepthMax: Meter
+    /// `expansion_keeper_halted`.
     public let halted: Meter
+    /// `expansion_keeper_rpc_getlogs_range_blocks`.
     public let getLogsRange: Meter
+    /// `expansion_keeper_reward_events_total`.
     public let rewardEvents: Metrics.Counter
+    /// `expansion_keeper_registered_stakers`.
     public let registeredStakers: Meter
+    /// `expansion_keeper_routed_tokens_total`.
     public let routedTokens: FloatingPointCounter
+    /// `expansion_keeper_tx_sent_total`.
     public let txSent: Metrics.Counter
+    /// `expansion_keeper_tx_replaced_total`.
     public let txReplaced: Metrics.Counter
+    /// `expansion_keeper_tx_inflight`.
     public let txInflight: Meter
+    /// `expansion_keeper_tx_oldest_inflight_seconds`.
     public let txOldestInflightSeconds: Meter
+    /// `expansion_keeper_tx_confirm_seconds`.
     public let txConfirm: Metrics.Timer
+    /// `expansion_keeper_fee_cap_reached`.
     public let feeCapReached: Meter
+    /// `expansion_keeper_nonce_gap`.
     public let nonceGap: Meter
+    /// `expansion_keeper_keeper_balance_eth`.
     public let balanceEth: Meter
+    /// `expansion_keeper_paused`.
     public let paused: Meter
+    /// `expansion_keeper_dry_run`.
     public let dryRun: Meter
+    /// `expansion_keeper_ready`.
     public let ready: Meter
+    /// `expansion_keeper_last_successful_poll_timestamp_seconds`.
     public let lastSuccessfulPoll: Meter
+    /// `expansion_keeper_provider_disagreements_total`.
     public let providerDisagreements: Metrics.Counter
 
     /// A fresh registry with every unlabeled metric at zero, `build_info{version}` = 1 and all intent

@@ -18,7 +18,9 @@ public struct KeeperLogHandler: LogHandler {
         get { overrideLevel ?? LogSetup.level }
         set { overrideLevel = newValue }
     }
+    /// Metadata attached to every line of this logger.
     public var metadata: Logger.Metadata = [:]
+    /// Metadata computed per line (task-local context).
     public var metadataProvider: Logger.MetadataProvider?
     let label: String
     let format: LogFormat
@@ -30,11 +32,13 @@ public struct KeeperLogHandler: LogHandler {
         self.label = label; self.format = format; self.sink = sink
     }
 
+    /// One metadata value.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Renders and writes one event as one line.
     public func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }

@@ -104,6 +104,7 @@ public final class MetricsServer: Service, Sendable {
         }
     }
 
+    /// Serves until graceful shutdown (FlyingFox's throw after `stop()` is a clean exit).
     public func run() async throws {
         logger.info("metrics server starting", metadata: ["listen": "\(listen)"])
         try await withGracefulShutdownHandler {

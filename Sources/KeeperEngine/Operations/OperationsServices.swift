@@ -33,6 +33,7 @@ public final class HaltGuard: Service, Sendable {
         self.inner = inner; self.monitor = monitor; self.interval = interval; self.logger = logger
     }
 
+    /// Runs the wrapped service; after a halt, stays up (fed, not ready) until graceful shutdown.
     public func run() async throws {
         do {
             try await inner.run()
@@ -72,6 +73,7 @@ public final class OperationsSampler: Service, @unchecked Sendable {
         self.treasury = treasury; self.keeper = keeper; self.interval = interval; self.logger = logger
     }
 
+    /// Runs until graceful shutdown.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await sampleOnce()
@@ -137,6 +139,7 @@ public final class ReloadOnHangup: Service, Sendable {
         self.path = path; self.running = running.renderTOML(); self.logger = logger; self.apply = apply
     }
 
+    /// Runs until graceful shutdown.
     public func run() async throws {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         signal(SIGHUP, SIG_IGN)  // delivered through the dispatch source instead of terminating the process
