@@ -43,6 +43,7 @@ final class CrashTests: XCTestCase {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
         }
+        print("kill -9: \(killedMidway) of \(kills) kills landed during catch-up")
         let final = try Env.run(Env.binary, ["run", "--config", victim.path, "--exit-when-caught-up", "--log-level", "error"])
         XCTAssertEqual(final.status, 0, final.err)
         let store = try KeeperStore(directory: victim.dataDir.path, readOnly: true)
