@@ -187,22 +187,33 @@ extension RPCClient {
         try await call("eth_getTransactionByHash", [.string(hash.hexString)]) { (s) throws(RPCError) in try s.optional(Transaction.parse) }
     }
 
-    /// Asks every endpoint for its chain id (each separately, with retries) and returns it when all
-    /// agree (and equal `expected`, if given); otherwise throws `.chainIdMismatch` naming them.
+    /// Asks every endpoint for its chain id (one retry each) and returns it when all that answer agree
+    /// (and equal `expected`, if given); otherwise throws `.chainIdMismatch` naming them — the keeper
+    /// refuses to start. An endpoint that does not answer now is checked before its first use and
+    /// disabled if it reports another chain; when none answers, the last error is thrown.
     public func verifyChainID(expected: UInt64? = nil) async throws(RPCError) -> UInt64 {
         var seen: [(String, UInt64)] = []
-        for i in endpointNames.indices {
-            let id = try await call("eth_chainId", [], pinned: i) { (s) throws(RPCError) in
-                try Self.required(&s) { (s) throws(RPCError) in try s.quantity(field: "result") }
+        var lastError: RPCError?
+        for (i, endpoint) in endpointStates.enumerated() {
+            do {
+                let id = try await call("eth_chainId", [], pinned: i, maxRetries: 1) { (s) throws(RPCError) in
+                    try Self.required(&s) { (s) throws(RPCError) in try s.quantity(field: "result") }
+                }
+                seen.append((endpointNames[i], id))
+                markVerified(endpoint)
+            } catch {
+                if case .cancelled = error { throw error }
+                lastError = error
             }
-            seen.append((endpointNames[i], id))
         }
+        guard let first = seen.first else { throw lastError ?? .invalidArgument(what: "no endpoint") }
         let listing = seen.map { "\($0.0) reports \($0.1)" }.joined(separator: ", ")
         if let expected, seen.contains(where: { $0.1 != expected }) {
             throw .chainIdMismatch(details: "expected \(expected); \(listing)")
         }
         if Set(seen.map(\.1)).count > 1 { throw .chainIdMismatch(details: listing) }
-        return seen[0].1
+        setExpectedChainID(expected ?? first.1)
+        return first.1
     }
 
     static func required<T>(_ s: inout JSONScanner, _ decode: (inout JSONScanner) throws(RPCError) -> T) throws(RPCError) -> T {

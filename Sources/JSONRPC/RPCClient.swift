@@ -20,6 +20,8 @@ public final class RPCClient: @unchecked Sendable {
     private var nextID: UInt64 = 1
     private var counters = RPCStats()
     private var lastUsed: Int?
+    /// Set by `verifyChainID`; endpoints not yet checked are checked before their first use.
+    var expectedChainID: UInt64?
 
     /// A client for `urls` over libcurl. Throws `.invalidArgument` for an empty list, a bad URL or bad settings.
     public convenience init(urls: [String], settings: RPCSettings = RPCSettings(),
@@ -49,6 +51,12 @@ public final class RPCClient: @unchecked Sendable {
     /// A snapshot of the counters.
     public var stats: RPCStats { lock.lock(); defer { lock.unlock() }; return counters }
 
+    var endpointStates: [EndpointState] { endpoints }
+
+    func setExpectedChainID(_ id: UInt64) { lock.withLock { expectedChainID = id } }
+
+    func markVerified(_ endpoint: EndpointState) { lock.withLock { endpoint.verified = true } }
+
     /// The endpoints' printable names, in configuration order.
     public var endpointNames: [String] { endpoints.map(\.transport.displayName) }
 
@@ -60,11 +68,11 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     /// Calls `method` and decodes the result in place with `decode`.
-    func call<T>(_ method: String, _ params: [JSONValue], pinned: Int? = nil,
+    func call<T>(_ method: String, _ params: [JSONValue], pinned: Int? = nil, maxRetries: Int? = nil,
                  decode: (inout JSONScanner) throws(RPCError) -> T) async throws(RPCError) -> T {
         let id = takeIDs(1)
         let body = Self.requestBody(id: id, method: method, params: params)
-        return try await execute(method: method, body: body, pinned: pinned) { (bytes) throws(RPCError) -> T in
+        return try await execute(method: method, body: body, pinned: pinned, maxRetries: maxRetries) { (bytes) throws(RPCError) -> T in
             do throws(RPCError) {
                 return try Envelope.decodeSingle(bytes, expectedID: id, decode: decode).get()
             } catch {
@@ -138,14 +146,38 @@ public final class RPCClient: @unchecked Sendable {
 
     /// Sends `body` until it succeeds, fails with a non-retryable error, or exhausts `maxRetries`.
     /// `pinned` sends to one endpoint only (the chain-id check), ignoring health.
-    func execute<T>(method: String, body: [UInt8], pinned: Int?,
+    func execute<T>(method: String, body: [UInt8], pinned: Int?, maxRetries: Int? = nil,
                     decode: ([UInt8]) throws(RPCError) -> T) async throws(RPCError) -> T {
         var attempt = 0
+        let retries = maxRetries ?? settings.maxRetries
         while true {
             if Task.isCancelled { throw .cancelled }
-            try await limiter.acquire()
-            let index = pinned ?? pick()
+            guard let index = pinned ?? pick() else {
+                throw .chainIdMismatch(details: "every endpoint was disabled for reporting another chain id")
+            }
             let endpoint = endpoints[index]
+            if pinned == nil, let expected = lock.withLock({ expectedChainID }), !lock.withLock({ endpoint.verified }) {
+                // An endpoint that was unreachable at the start is checked before its first use.
+                do {
+                    let id = try await call("eth_chainId", [], pinned: index, maxRetries: 0) { (s) throws(RPCError) in
+                        try Self.required(&s) { (s) throws(RPCError) in try s.quantity(field: "result") }
+                    }
+                    lock.withLock {
+                        if id == expected { endpoint.verified = true } else { endpoint.disabled = true }
+                    }
+                    if id != expected {
+                        observer?(.endpointDisabled(endpoint: endpoint.transport.displayName, reason: "reports chain id \(id), expected \(expected)"))
+                    }
+                    continue
+                } catch {
+                    if case .cancelled = error { throw error }
+                    guard attempt < retries else { throw error }
+                    attempt += 1
+                    try await sleepSeconds(retryDelay(attempt: attempt, retryAfter: nil, pinned: nil))
+                    continue
+                }
+            }
+            try await limiter.acquire()
             let name = endpoint.transport.displayName
             noteRequest(index, pinned: pinned != nil)
             let error: RPCError
@@ -184,7 +216,7 @@ public final class RPCClient: @unchecked Sendable {
                 throw error
             }
             if retryable { markFailure(index, retryAfter: retryAfter) }
-            guard retryable, attempt < settings.maxRetries else { throw error }
+            guard retryable, attempt < retries else { throw error }
             attempt += 1
             let delay = retryDelay(attempt: attempt, retryAfter: retryAfter, pinned: pinned)
             lock.withLock { counters.retries += 1 }
@@ -215,14 +247,15 @@ public final class RPCClient: @unchecked Sendable {
 
     // MARK: endpoint health
 
-    private func pick() -> Int {
+    private func pick() -> Int? {
         lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now
-        var chosen = endpoints.indices.first { endpoints[$0].downUntil.map { $0 <= now } ?? true }
+        let usable = endpoints.indices.filter { !endpoints[$0].disabled }
+        var chosen = usable.first { endpoints[$0].downUntil.map { $0 <= now } ?? true }
         if chosen == nil {
-            chosen = endpoints.indices.min { (endpoints[$0].downUntil ?? now) < (endpoints[$1].downUntil ?? now) }
+            chosen = usable.min { (endpoints[$0].downUntil ?? now) < (endpoints[$1].downUntil ?? now) }
         }
-        let index = chosen ?? 0
+        guard let index = chosen else { return nil }
         if let last = lastUsed, last != index {
             counters.failovers += 1
             let from = endpoints[last].transport.displayName, to = endpoints[index].transport.displayName
@@ -279,7 +312,7 @@ public final class RPCClient: @unchecked Sendable {
         let honoured = retryAfter.map { min($0, settings.retryAfterCap) } ?? 0
         lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now
-        let candidates = pinned.map { [endpoints[$0]] } ?? endpoints
+        let candidates = pinned.map { [endpoints[$0]] } ?? endpoints.filter { !$0.disabled }
         if pinned == nil, candidates.contains(where: { $0.downUntil.map { $0 <= now } ?? true }) { return 0 }
         let untilUp = candidates.compactMap { $0.downUntil }.min().map { now.duration(to: $0) }
             .map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
@@ -292,5 +325,9 @@ final class EndpointState: @unchecked Sendable {
     let transport: HTTPTransport
     var failures = 0
     var downUntil: ContinuousClock.Instant?
+    /// Its chain id was checked against the expected one.
+    var verified = false
+    /// It reported another chain id: never used again.
+    var disabled = false
     init(transport: HTTPTransport) { self.transport = transport }
 }

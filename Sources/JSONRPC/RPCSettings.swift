@@ -68,4 +68,6 @@ public enum RPCEvent: Sendable {
     case retry(method: String, attempt: Int, endpoint: String, error: RPCError, delay: Double)
     /// Requests moved from one endpoint to another.
     case failover(from: String, to: String)
+    /// An endpoint was taken out of use (it reported another chain id).
+    case endpointDisabled(endpoint: String, reason: String)
 }

@@ -7,6 +7,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("abi", abiBench),
     ("signing", signingBench),
     ("catchup", catchupBench),
+    ("rpc", rpcBench),
 ]
 
 AllocationCounter.preloadIfPossible()

@@ -6,6 +6,7 @@ extension ExpansionKeeper {
         ABICommand.self,
         KeysCommand.self,
         TxCommand.self,
+        LogsCommand.self,
         RunCommand.self,
         ConfigCommand.self,
         StatusCommand.self,

@@ -228,6 +228,29 @@ final class ClientTests: XCTestCase {
         }
     }
 
+    func testAnEndpointDownAtStartIsCheckedBeforeItsFirstUse() async throws {
+        // The primary drops the start-up check (2 attempts) and then reports another chain: it is disabled.
+        let events = EventLog()
+        let wrong = try RPCClient(urls: [try Stub.path("chain=1", "down=1-2"), try Stub.path("chain=8453")], settings: fast(), observer: { events.add($0) })
+        let id = try await wrong.verifyChainID()
+        XCTAssertEqual(id, 8453)
+        try await Task.sleep(for: .milliseconds(150))  // let the primary's back-off end
+        for _ in 0..<3 { _ = try await wrong.blockNumber() }
+        XCTAssertEqual(events.disabled.count, 1, "\(events.disabled)")
+        XCTAssertEqual(wrong.stats.requestsPerEndpoint[0], 3, "two dropped checks and the one that revealed chain 1")
+        // Down at start but on the right chain: verified lazily, then used as the primary.
+        let right = try RPCClient(urls: [try Stub.path("chain=8453", "down=1-2"), try Stub.path("chain=8453")], settings: fast())
+        _ = try await right.verifyChainID()
+        try await Task.sleep(for: .milliseconds(150))  // let the primary's back-off end
+        for _ in 0..<3 { _ = try await right.blockNumber() }
+        XCTAssertEqual(right.stats.requestsPerEndpoint[0], 6, "2 dropped, 1 lazy check, 3 calls")
+        // Nobody answers: the start-up check fails with the last error.
+        let none = try RPCClient(urls: ["http://127.0.0.1:1"], settings: fast())
+        do { _ = try await none.verifyChainID(); XCTFail("expected an error") } catch {
+            guard case .transport = error else { return XCTFail("\(error)") }
+        }
+    }
+
     func testClientSideRateLimit() async throws {
         var settings = fast()
         settings.requestsPerSecond = 20
@@ -254,6 +277,9 @@ final class EventLog: @unchecked Sendable {
     func add(_ e: RPCEvent) { lock.withLock { items.append(e) } }
     var failovers: [String] {
         lock.withLock { items.compactMap { if case let .failover(from, to) = $0 { return "\(from) → \(to)" }; return nil } }
+    }
+    var disabled: [String] {
+        lock.withLock { items.compactMap { if case let .endpointDisabled(e, r) = $0 { return "\(e): \(r)" }; return nil } }
     }
     var retries: Int { lock.withLock { items.filter { if case .retry = $0 { return true }; return false }.count } }
 }

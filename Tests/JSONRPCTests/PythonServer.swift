@@ -54,10 +54,14 @@ final class PythonServer: @unchecked Sendable {
     /// The port the server listens on.
     var port: Int { Int(url.split(separator: ":").last ?? "0") ?? 0 }
 
+    /// SIGTERM, then SIGKILL after 5 s; waits by polling (waitUntilExit spins a run loop, which is
+    /// wrong on a Swift concurrency thread).
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        guard process.isRunning else { return }
+        process.terminate()
+        for i in 0..<100 where process.isRunning {
+            if i == 50 { kill(process.processIdentifier, SIGKILL) }
+            usleep(100_000)
         }
     }
 

@@ -22,6 +22,8 @@ path (start it with a unique token) and its own counters:
   style=S             the refusal texts: infura | alchemy | quicknode | geth | ankr (see refuse())
   batchmissing        batch answers omit the item of the last request
   batchreverse        batch answers come in reverse order
+  ping                logs look like a real event: topic0 = keccak("Ping(uint256,uint256)"), topic1 = the
+                      block number, data = one word (needs eth_utils, i.e. the project venv)
   forkxN              the first N requests on this path: eth_getLogs logs carry a wrong (other-fork) blockHash
 
 Synthetic chain: block b has (b * 7 + 3) % 4 logs; everything derives from b, so ground truth is
@@ -32,6 +34,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import signal
 import socket
 import sys
 import threading
@@ -71,13 +74,18 @@ def block_hash(b):
     return "0x" + hashlib.sha256(b"block" + str(b).encode()).hexdigest()
 
 
-def logs_of_block(b):
+def ping_topic():
+    from eth_utils import keccak
+    return "0x" + keccak(text="Ping(uint256,uint256)").hex()
+
+
+def logs_of_block(b, ping=False):
     out = []
     for i in range((b * 7 + 3) % 4):
         tx = "0x" + hashlib.sha256(b"tx" + str(b).encode() + bytes([i])).hexdigest()
         out.append({
             "address": "0x" + ("ab" if i % 2 else "cd") * 20,
-            "topics": ["0x" + hashlib.sha256(b"topic").hexdigest(), "0x" + format(b, "064x")],
+            "topics": [ping_topic() if ping else "0x" + hashlib.sha256(b"topic").hexdigest(), "0x" + format(b, "064x")],
             "data": "0x" + format(b * 1000 + i, "064x"),
             "blockNumber": q(b), "blockHash": block_hash(b), "transactionHash": tx,
             "transactionIndex": q(i), "logIndex": q(i), "removed": False,
@@ -241,7 +249,11 @@ class Handler(BaseHTTPRequestHandler):
                 cap = int(d["rangecap"])
                 code, msg = refuse(style, "range", lo, hi, cap, lo + cap - 1)
                 raise RPCFail(code, msg)
-            logs = [lg for b in range(lo, hi + 1) for lg in logs_of_block(b)]
+            logs = [lg for b in range(lo, hi + 1) for lg in logs_of_block(b, "ping" in d)]
+            wanted = f.get("address")
+            if wanted is not None:
+                wanted = {a.lower() for a in (wanted if isinstance(wanted, list) else [wanted])}
+                logs = [lg for lg in logs if lg["address"] in wanted]
             if "resultcap" in d and len(logs) > int(d["resultcap"]):
                 cap = int(d["resultcap"])
                 # the last block such that lo..to holds at most cap logs (at least lo)
@@ -267,6 +279,9 @@ class RPCFail(Exception):
 
 
 def main():
+    # A parent that launched us from a thread with signals blocked (Foundation.Process from a Swift
+    # concurrency thread) passes its mask on: unblock what we must react to.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
