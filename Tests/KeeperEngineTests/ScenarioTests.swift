@@ -218,3 +218,17 @@ final class CrossProviderTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("providers disagree about the logs of blocks"), bad.err)
     }
 }
+
+/// `confirmations = "safe"`: the keeper works up to the node's safe block, not head − N.
+final class SafeTagTests: XCTestCase {
+    func testSafeTagBoundsIngestion() async throws {
+        let chain = try LocalChain(extra: ["--safe-lag", "7"])
+        try chain.deploy()
+        try chain.driver("drive", ["--seed", "\(Env.seed &+ 31)", "--steps", "20"])
+        let keeper = try Keeper(configPath: try chain.config(confirmations: "\"safe\"", window: 64).path)
+        XCTAssertEqual(keeper.config.chain.confirmations, .safe)
+        _ = try await keeper.catchUp()
+        let head = try await chain.head()
+        XCTAssertEqual(try keeper.store.read { r in try r.cursor() }, head - 7 + 1)
+    }
+}
