@@ -81,10 +81,10 @@ private func parseBench() throws {
     let oursRate = 1e9 / m[0].nsPerOp, decoderRate = 1e9 / m[1].nsPerOp
     let python = try pythonJSONRates(body)
     print("parse a \(count)-log eth_getLogs response (\(body.count / 1000) kB), logs/s (best of 9 rounds):")
-    print("\(col("parser", 48))\(col("logs/s", 12))\(col("MB/s", 8))ours ×")
+    print("\(col("parser", 52))\(col("logs/s", 12))\(col("MB/s", 8))ours ×")
     func row(_ name: String, _ rate: Double) {
         let mbs = rate * Double(body.count) / Double(count) / 1e6
-        print("\(col(name, 48))\(col(fmt(rate, 0), 12))\(col(fmt(mbs, 0), 8))\(fmt(oursRate / rate, 2))")
+        print("\(col(name, 52))\(col(fmt(rate, 0), 12))\(col(fmt(mbs, 0), 8))\(fmt(oursRate / rate, 2))")
     }
     row("JSONRPC RawLog.decodeResponse (typed, hex decoded)", oursRate)
     row("Foundation JSONDecoder (Codable, strings only)", decoderRate)
