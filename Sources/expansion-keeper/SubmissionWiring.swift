@@ -1,4 +1,5 @@
 import EthereumCore
+import EthereumSigning
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,9 @@ enum SubmissionWiring {
                         logger: Logger) throws -> SubmissionService {
         let settings = SubmissionSettings(config: cfg, dryRun: dryRun ? true : nil)
         let key: KeeperKey? = settings.dryRun ? nil : try KeeperKey.load(cfg)
-        guard let keeper = key?.address ?? cfg.keeper.simulateFrom else {
+        // Dry-run never decrypts the key: the keystore's (unencrypted) address field names the sender to simulate as.
+        let listed = settings.dryRun ? cfg.keeper.keystore.flatMap { try? KeystoreFile.read(path: $0).address } : nil
+        guard let keeper = key?.address ?? cfg.keeper.simulateFrom ?? listed else {
             throw CLIError("keeper.simulate_from: required in dry-run without a keystore (the address batches are simulated from)")
         }
         let client = try reporting { try RPCClient(urls: cfg.chain.rpcURLs) }

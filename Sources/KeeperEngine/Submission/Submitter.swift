@@ -50,6 +50,33 @@ public final class Submitter: @unchecked Sendable {
         return .deferred(why)
     }
 
+    /// Simulates each claim alone (from the keeper) and names those the treasury would not route in full,
+    /// asking `registration(staker)` for the reason where it can.
+    func diagnose(_ batch: [RouteIntent]) async throws -> [(claim: LogPosition, reason: String)] {
+        var out: [(claim: LogPosition, reason: String)] = []
+        for i in batch {
+            let pulled: UInt256?
+            switch try await reader.call(from: keeper, to: config.contracts.treasury, data: try PlanReport.calldata([i])) {
+            case let .reverted(message, _): out.append((i.claim, "reverts alone: \(message)")); continue
+            case let .returned(data):
+                pulled = (try? ABIDecoder.decode([.uint256], from: data)).flatMap { v -> UInt256? in
+                    if case let .uint(x)? = v.first { return x }; return nil
+                }
+            }
+            if pulled == i.expected { continue }
+            var reason = "would pull \(pulled?.decimalString ?? "?") instead of \(i.expected.decimalString) (no allowance or balance, or already routed)"
+            if case let .returned(reg) = try await reader.call(from: nil, to: config.contracts.treasury,
+                                                               data: try Bindings.registration.encodeCall([.address(i.staker)])),
+               let v = try? ABIDecoder.decode([.uint(bits: 16), .uint(bits: 64)], from: reg),
+               case let .uint(share) = v[0], case let .uint(since) = v[1] {
+                if share.isZero { reason = "NOT_REGISTERED on chain now" }
+                else if since > UInt256(i.claim.block) { reason = "BEFORE_OPT_IN (registered since block \(since))" }
+            }
+            out.append((i.claim, reason))
+        }
+        return out
+    }
+
     /// Sends at most one new batch.
     public func submitOnce() async throws -> Outcome {
         let (open, pending, spent) = try store.read { r in
@@ -71,7 +98,7 @@ public final class Submitter: @unchecked Sendable {
                 if case let .uint(x)? = v.first { return x }; return nil
             }
             if total != expected {
-                let skips = try await PlanReport.diagnose(batch, config: config, chain: reader)
+                let skips = try await diagnose(batch)
                 if !skips.isEmpty {
                     if !settings.dryRun {
                         try store.write { w in for s in skips { try w.markWouldSkip(s.claim, reason: "simulation: \(s.reason)") } }
