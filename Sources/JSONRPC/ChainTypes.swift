@@ -2,14 +2,21 @@ import EthereumCore
 
 /// A block header as `eth_getBlockBy*` returns it (transaction hashes only).
 public struct BlockHeader: Sendable, Hashable {
+    /// The block number.
     public var number: UInt64
+    /// The hash.
     public var hash: Bytes32
+    /// The parent block's hash.
     public var parentHash: Bytes32
+    /// Seconds since the Unix epoch.
     public var timestamp: UInt64
+    /// The block gas limit.
     public var gasLimit: UInt64
+    /// Gas used.
     public var gasUsed: UInt64
     /// Absent before London.
     public var baseFeePerGas: UInt256?
+    /// The fee recipient (coinbase).
     public var miner: Address
     /// Hashes of the block's transactions (when full objects were returned, their `hash` fields).
     public var transactionHashes: [Bytes32]
@@ -53,21 +60,31 @@ public struct BlockHeader: Sendable, Hashable {
 
 /// A transaction as `eth_getTransactionByHash` returns it.
 public struct Transaction: Sendable, Hashable {
+    /// The hash.
     public var hash: Bytes32
+    /// The sender.
     public var from: Address
     /// nil for contract creation.
     public var to: Address?
+    /// The sender's nonce.
     public var nonce: UInt64
+    /// Wei transferred.
     public var value: UInt256
+    /// The calldata.
     public var input: [UInt8]
+    /// The gas limit.
     public var gas: UInt64
     /// The EIP-2718 type (0 legacy, 2 EIP-1559, …).
     public var type: UInt64
+    /// Legacy gas price (nodes also report the effective price here).
     public var gasPrice: UInt256?
+    /// EIP-1559 fee cap.
     public var maxFeePerGas: UInt256?
+    /// EIP-1559 tip cap.
     public var maxPriorityFeePerGas: UInt256?
     /// nil while pending.
     public var blockNumber: UInt64?
+    /// The including block's hash.
     public var blockHash: Bytes32?
 
     static func parse(_ s: inout JSONScanner) throws(RPCError) -> Transaction {
@@ -105,18 +122,29 @@ public struct Transaction: Sendable, Hashable {
 
 /// A receipt as `eth_getTransactionReceipt` returns it.
 public struct Receipt: Sendable, Hashable {
+    /// The transaction this receipt is for.
     public var transactionHash: Bytes32
+    /// The including block's hash.
     public var blockHash: Bytes32
+    /// The including block.
     public var blockNumber: UInt64
+    /// The position in the block.
     public var transactionIndex: UInt64
     /// 1 success, 0 reverted.
     public var status: UInt64
+    /// Gas used.
     public var gasUsed: UInt64
+    /// Gas used in the block up to and including this transaction.
     public var cumulativeGasUsed: UInt64
+    /// The price per gas actually paid.
     public var effectiveGasPrice: UInt256?
+    /// The sender.
     public var from: Address
+    /// The recipient (nil for contract creation).
     public var to: Address?
+    /// The created contract, if any.
     public var contractAddress: Address?
+    /// The logs the transaction emitted.
     public var logs: [RawLog]
 
     static func parse(_ s: inout JSONScanner) throws(RPCError) -> Receipt {
@@ -153,9 +181,11 @@ public struct Receipt: Sendable, Hashable {
 
 /// `eth_feeHistory`'s answer.
 public struct FeeHistory: Sendable, Hashable {
+    /// The first block covered.
     public var oldestBlock: UInt64
     /// One more entry than blocks: the last is the next block's base fee.
     public var baseFeePerGas: [UInt256]
+    /// Per block, gas used ÷ gas limit.
     public var gasUsedRatio: [Double]
     /// Per block, the requested percentiles of priority fees (empty when none were requested).
     public var reward: [[UInt256]]

@@ -7,6 +7,7 @@ import Foundation
 /// cooperative pool (2 threads here) is never blocked. Cancelling the awaiting task, or `shutdown()`,
 /// aborts the transfer through libcurl's progress callback.
 public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    /// The endpoint as it may be printed (credentials and API-key paths redacted).
     public let displayName: String
     private let work: WorkQueue
 
@@ -30,6 +31,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Connections libcurl opened so far (a keep-alive connection counts once).
     public var connectionsOpened: Int { work.connectionsOpened }
 
+    /// POSTs `body` on a worker thread and resumes when libcurl is done; cancellation aborts the transfer.
     public func post(_ body: [UInt8]) async throws -> HTTPResponse {
         let job = Job(body: body)
         return try await withTaskCancellationHandler {
@@ -41,6 +43,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    /// Cancels queued and in-flight requests and stops the worker threads.
     public func shutdown() { work.close() }
 }
 

@@ -1,7 +1,10 @@
 /// An HTTP answer: status, body, and the `Retry-After` delay (seconds) when the server sent one.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status code.
     public var status: Int
+    /// The body, decompressed.
     public var body: [UInt8]
+    /// `Retry-After` in seconds, when sent.
     public var retryAfter: Double?
 
     /// A response from its parts.

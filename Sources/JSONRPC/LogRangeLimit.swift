@@ -11,6 +11,7 @@ public struct LogRangeLimit: Sendable, Equatable {
         case resultCount
     }
 
+    /// What the provider objected to.
     public var kind: Kind
     /// The range the provider suggests (`[0x…, 0x…]` or `retry with the range A-B`), if any.
     public var suggested: ClosedRange<UInt64>?

@@ -49,8 +49,11 @@ public struct LogScanStats: Sendable, Equatable {
 /// free of repeated (block, logIndex)) before the next starts, and a chunk that cannot be fetched
 /// after retries and range reductions stops the scan with `.rangeFailed` naming it — never a gap.
 public struct LogScanner: Sendable {
+    /// The client requests go through.
     public let client: RPCClient
+    /// Which logs are fetched.
     public let filter: LogFilter
+    /// Range sizing.
     public let settings: LogScanSettings
 
     /// A scanner of `filter` over `client`.
@@ -60,8 +63,11 @@ public struct LogScanner: Sendable {
 
     /// One refusal the scanner handled, reported to `onRefusal` (the CLI prints it to stderr).
     public struct Refusal: Sendable {
+        /// The refused range (inclusive).
         public var from: UInt64, to: UInt64
+        /// The provider's answer.
         public var error: RPCError
+        /// The span, in blocks, tried next.
         public var nextRange: UInt64
     }
 

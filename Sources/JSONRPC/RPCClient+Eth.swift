@@ -8,6 +8,7 @@ public enum BlockTag: Sendable, Equatable, CustomStringConvertible {
     /// The JSON-RPC parameter (`"0x…"` or the tag name).
     public var json: JSONValue { .string(description) }
 
+    /// The tag as JSON-RPC expects it.
     public var description: String {
         switch self {
         case let .number(n): return Quantity.hex(n)
@@ -31,7 +32,9 @@ public enum Quantity {
 /// Which logs `eth_getLogs` returns: emitted by any of `addresses` (all when empty) and matching
 /// `topics` position by position (nil = any; a list = any of them).
 public struct LogFilter: Sendable, Equatable {
+    /// Emitting contracts (any when empty).
     public var addresses: [Address]
+    /// Topic filters by position.
     public var topics: [[Bytes32]?]
 
     /// A filter from its parts.
@@ -60,10 +63,15 @@ public struct LogFilter: Sendable, Equatable {
 
 /// The parameters of `eth_call` / `eth_estimateGas`.
 public struct CallRequest: Sendable, Equatable {
+    /// The caller (nodes need a funded one for some calls).
     public var from: Address?
+    /// The callee (nil to simulate a deployment).
     public var to: Address?
+    /// The calldata.
     public var data: [UInt8]
+    /// Wei sent with the call.
     public var value: UInt256?
+    /// A gas limit for the call.
     public var gas: UInt64?
 
     /// A call from its parts.

@@ -84,7 +84,9 @@ public final class RPCClient: @unchecked Sendable {
 
     /// One call of a batch.
     public struct Call: Sendable {
+        /// The JSON-RPC method name.
         public var method: String
+        /// Its positional parameters.
         public var params: [JSONValue]
         /// A call from its method and parameters.
         public init(_ method: String, _ params: [JSONValue]) { self.method = method; self.params = params }

@@ -23,6 +23,7 @@ public enum RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An argument or a setting was invalid (`what` names it).
     case invalidArgument(what: String)
 
+    /// One line naming what failed and where.
     public var description: String {
         switch self {
         case let .server(code, message, data):

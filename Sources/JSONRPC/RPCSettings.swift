@@ -45,7 +45,9 @@ public struct RPCStats: Sendable, Equatable {
     public var requests = 0
     /// Attempts repeated after a retryable error.
     public var retries = 0
+    /// HTTP 429 answers.
     public var http429 = 0
+    /// HTTP 5xx answers.
     public var http5xx = 0
     /// Transport failures (connect, timeout, dropped connection).
     public var transportErrors = 0

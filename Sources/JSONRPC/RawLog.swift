@@ -8,9 +8,13 @@ public struct RawLog: Sendable, Hashable {
     public var topics: [Bytes32]
     /// The non-indexed arguments, ABI-encoded.
     public var data: [UInt8]
+    /// The including block.
     public var blockNumber: UInt64
+    /// The including block's hash (compare with the canonical chain to detect reorgs).
     public var blockHash: Bytes32
+    /// The emitting transaction.
     public var transactionHash: Bytes32
+    /// The transaction's position in the block.
     public var transactionIndex: UInt64
     /// The log's index within its block.
     public var logIndex: UInt64
