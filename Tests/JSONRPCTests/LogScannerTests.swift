@@ -150,6 +150,36 @@ final class LogScannerTests: XCTestCase {
         XCTAssertLessThan(stats.requests, minimum * 3, "AIMD stays within 3x of the minimum: \(stats)")
     }
 
+    /// Seeded random scans (range, caps, provider style, faults) all equal the ground truth.
+    /// 6 cases by default; EXPANSION_KEEPER_SOAK=1 runs 60.
+    func testRandomScansEqualTheGroundTruth() async throws {
+        let seed: UInt64 = 0x5eed_0005
+        var rng = SplitMix(seed: seed)
+        let cases = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_SOAK"] == "1" ? 60 : 6
+        print("random scans: seed 0x\(String(seed, radix: 16)), \(cases) cases")
+        let styles = ["infura", "alchemy", "quicknode", "geth", "ankr"]
+        for i in 0..<cases {
+            let from = rng.next() % 4000
+            let to = min(4999, from + rng.next() % 1500)
+            var directives = ["style=\(styles[Int(rng.next() % 5)])"]
+            if rng.next() % 2 == 0 { directives.append("rangecap=\(1 + rng.next() % 300)") }
+            if rng.next() % 2 == 0 { directives.append("resultcap=\(3 + rng.next() % 100)") }
+            for fault in ["429", "503", "drop", "trunc", "cut"] where rng.next() % 3 == 0 {
+                directives.append("\(fault)x\(1 + rng.next() % 2)")
+            }
+            var scanSettings = LogScanSettings()
+            scanSettings.initialRange = 1 + rng.next() % 2000
+            scanSettings.additiveIncrease = 1 + rng.next() % 500
+            var patient = settings()
+            patient.maxRetries = 12
+            let client = try RPCClient(urls: [try Stub.path(directives.joined(separator: "/"))], settings: patient)
+            let expected = try await truth(from, to)
+            let (logs, stats, _) = try await scan("", from, to, scanSettings, client: client)
+            XCTAssertEqual(logs, expected, "case \(i): \(from)-\(to) \(directives)")
+            print("case \(i): \(from)-\(to) \(directives.joined(separator: "/")): \(logs.count) logs, \(stats.requests) requests, \(client.stats.retries) retries")
+        }
+    }
+
     func testChecksRejectInconsistentAnswers() throws {
         let a = RawLog(address: .zero, topics: [], data: [], blockNumber: 5, blockHash: .zero, transactionHash: .zero,
                        transactionIndex: 0, logIndex: 1)
