@@ -236,6 +236,7 @@ final class CurlEasy {
         check(ek_curl_setopt_off_t(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxResponseBytes)), "MAXFILESIZE_LARGE")
         check(ek_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
         check(ek_curl_setopt_string(h, CURLOPT_USERAGENT, "expansion-keeper"), "USERAGENT")
+        if let ca = settings.caBundlePath { check(ek_curl_setopt_string(h, CURLOPT_CAINFO, ca), "CAINFO") }
         check(ek_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         check(ek_curl_setopt_data_callback(h, CURLOPT_WRITEFUNCTION, writeCallback), "WRITEFUNCTION")
         check(ek_curl_setopt_data_callback(h, CURLOPT_HEADERFUNCTION, headerCallback), "HEADERFUNCTION")

@@ -33,6 +33,8 @@ public struct TransportSettings: Sendable, Equatable {
     public var maxResponseBytes: Int = 64 << 20
     /// Requests in flight per endpoint; each has its own persistent (keep-alive) connection.
     public var connectionsPerEndpoint: Int = 2
+    /// A PEM file of CA certificates for HTTPS, instead of the system's (for a private CA); nil = system.
+    public var caBundlePath: String?
 
     /// Defaults: 5 s connect, 30 s request, 64 MiB cap, 2 connections per endpoint.
     public init() {}

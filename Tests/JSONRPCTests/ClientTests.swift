@@ -263,6 +263,39 @@ final class ClientTests: XCTestCase {
         XCTAssertLessThan(elapsed, .seconds(3))
     }
 
+    func testHTTPSWithAPrivateCA() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-tls-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        XCTAssertEqual(openssl.terminationStatus, 0, "openssl req")
+        let server = try PythonServer(script: "Tests/Support/rpc_stub_server.py", arguments: ["--tls", cert, key])
+        defer { server.stop() }
+        XCTAssertTrue(server.url.hasPrefix("https://"))
+        var settings = fast(3)
+        settings.transport.caBundlePath = cert
+        let trusted = try RPCClient(urls: [server.url + "/tls"], settings: settings)
+        let chain = try await trusted.chainID()
+        XCTAssertEqual(chain, 1337)
+        // Without the CA the certificate is refused — a permanent error, not retried.
+        let untrusted = try RPCClient(urls: [server.url + "/tls"], settings: fast(3))
+        do {
+            _ = try await untrusted.chainID()
+            XCTFail("expected a certificate error")
+        } catch {
+            guard case let .transport(_, reason, retryable) = error else { return XCTFail("\(error)") }
+            XCTAssertFalse(retryable, reason)
+        }
+        XCTAssertEqual(untrusted.stats.requests, 1)
+    }
+
     func testEndpointNamesHideSecrets() {
         XCTAssertEqual(EndpointName.redact("https://user:pw@base-mainnet.g.alchemy.com/v2/SECRETKEY"), "https://base-mainnet.g.alchemy.com/…")
         XCTAssertEqual(EndpointName.redact("http://127.0.0.1:8545"), "http://127.0.0.1:8545")

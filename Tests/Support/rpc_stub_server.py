@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted JSON-RPC HTTP stub for the JSONRPC Swift tests (stdlib only).
 
-Start: ``python rpc_stub_server.py [--port N]`` prints one JSON line ``{"url": "http://127.0.0.1:PORT"}``
+Start: ``python rpc_stub_server.py [--port N] [--tls CERT KEY]`` prints one JSON line ``{"url": "http://127.0.0.1:PORT"}``
 when ready and serves until SIGTERM. HTTP/1.1 keep-alive, Nagle disabled, gzip when the client accepts it.
 
 Behaviour is chosen by the URL path, a list of ``/``-separated directives, so each test owns a fresh
@@ -284,10 +284,18 @@ def main():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate and key")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    print(json.dumps({"url": f"http://127.0.0.1:{server.server_address[1]}"}), flush=True)
+    scheme = "http"
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    print(json.dumps({"url": f"{scheme}://127.0.0.1:{server.server_address[1]}"}), flush=True)
 
     def watch_parent():  # the test process holds our stdin: when it exits (even killed), we exit too
         sys.stdin.read()
