@@ -239,6 +239,9 @@ def main(argv=None) -> int:
     def on_signal(signum, _frame):
         stop.set()
 
+    # A parent that spawned us from a thread with these signals blocked (Foundation's Process under
+    # Swift concurrency does) passes the mask on; unblock them or SIGTERM would never stop us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
