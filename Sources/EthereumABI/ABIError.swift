@@ -28,6 +28,7 @@ public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A JSON text (arguments or a JSON-ABI file) was malformed or had the wrong shape; `at` locates it.
     case invalidJSON(at: String, reason: String)
 
+    /// A one-line message naming the input and, for data, the byte offset.
     public var description: String {
         switch self {
         case let .invalidType(text, reason, offset):

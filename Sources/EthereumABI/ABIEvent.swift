@@ -55,10 +55,12 @@ public struct ABIEvent: Hashable, Sendable {
         keys = parameters.enumerated().map { i, p in p.name.isEmpty ? "arg\(i)" : p.name }
     }
 
+    /// Same name, parameters (names, types, `indexed`) and anonymity.
     public static func == (a: ABIEvent, b: ABIEvent) -> Bool {
         a.name == b.name && a.parameters == b.parameters && a.anonymous == b.anonymous
     }
 
+    /// Hashes the canonical signature and anonymity.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(signature)
         hasher.combine(anonymous)

@@ -68,10 +68,12 @@ public struct ABIFunction: Hashable, Sendable {
         return try ABIDecoder.decode(inputNodes, from: calldata, reportingOffsetsFrom: 4, limits: limits)
     }
 
+    /// Same name, inputs, outputs and state mutability.
     public static func == (a: ABIFunction, b: ABIFunction) -> Bool {
         a.name == b.name && a.inputs == b.inputs && a.outputs == b.outputs && a.stateMutability == b.stateMutability
     }
 
+    /// Hashes the canonical signature and the outputs.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(signature)
         hasher.combine(outputs)

@@ -49,5 +49,6 @@ public struct ABISignature: Hashable, Sendable, CustomStringConvertible {
     /// The canonical signature used for selectors and topic0: `name(type1,type2)` with no names or spaces.
     public var canonical: String { (name ?? "") + ABIType.tuple(types).canonical }
 
+    /// The canonical signature.
     public var description: String { canonical }
 }

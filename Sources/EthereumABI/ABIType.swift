@@ -35,6 +35,7 @@ public indirect enum ABIType: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// The canonical type string.
     public var description: String { canonical }
 
     func appendCanonical(to out: inout String) {

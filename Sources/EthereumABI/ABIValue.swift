@@ -64,8 +64,10 @@ public struct ABIList: RandomAccessCollection, Hashable, Sendable, ExpressibleBy
         return storage[base + i]
     }
 
+    /// Equal items in the same order (however the storage is shared).
     public static func == (a: ABIList, b: ABIList) -> Bool { a.elementsEqual(b) }
 
+    /// Hashes the count and the items.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for v in self { hasher.combine(v) }
