@@ -1,0 +1,114 @@
+import EthereumCore
+import Foundation
+import JSONRPC
+import KeeperStore
+import XCTest
+
+/// The core test: every eligible claim routed exactly once on chain, whatever happens to the process, the
+/// node or the chain. Real local chain, real `expansion-keeper run` processes, real signals. Each iteration
+/// makes the stakers claim and injects one fault, chosen by a seeded RNG (EXPANSION_KEEPER_SEED; the seed is
+/// printed): kill -9 at a random instant, kill -9 between the journal commit and the broadcast (the daemon's
+/// test hook), a mempool that silently drops low-fee transactions (replacement must happen), HTTP 429/503
+/// bursts and dropped connections, a reorg orphaning the latest blocks (routing transactions included), an
+/// operator's `tx cancel` racing the daemon. Afterwards, from the chain alone (submit_oracle.py): no claim
+/// routed twice, none routed that should not be, none eligible left unrouted, contributed() equal to the
+/// Routed sums; the keeper's store agrees with the chain; `audit` passes.
+/// CI runs a few iterations; EXPANSION_KEEPER_SOAK=1 runs 200.
+final class ExactlyOnceTests: XCTestCase {
+    enum Fault: String, CaseIterable {
+        case killRandom = "kill -9 at a random instant"
+        case killAfterJournal = "kill -9 between journal and broadcast"
+        case mempoolDrop = "mempool drops low-fee transactions"
+        case httpFaults = "HTTP 429/503 bursts and dropped connections"
+        case reorg = "reorg orphaning recent blocks"
+        case operatorCancel = "operator tx cancel racing the daemon"
+    }
+
+    func testExactlyOnceUnderFaults() async throws {
+        let iterations = Env.soak ? 200 : Fault.allCases.count + 2
+        var rng = SplitMix(seed: Env.seed)
+        print("ExactlyOnceTests seed \(Env.seed), \(iterations) iterations (EXPANSION_KEEPER_SEED / EXPANSION_KEEPER_SOAK=1 to change)")
+        let rig = try SubmissionRig(confirmations: 3)
+        try rig.startDaemon()
+        var survived: [Fault: Int] = [:]
+        var cancelsLanded = 0
+        let leaver = try rig.stakerAddress(2)
+        for i in 0..<iterations {
+            // CI: each fault at least once, in order; soak: random.
+            let fault = Env.soak ? Fault.allCases[Int(rng.next() % UInt64(Fault.allCases.count))] : Fault.allCases[i % Fault.allCases.count]
+            try rig.scenario(["claim", "--advance", "30"])
+            if i == iterations / 2 { try rig.scenario(["opt-out", "--staker", leaver]) }
+            switch fault {
+            case .killRandom:
+                try await Task.sleep(for: .milliseconds(Int(rng.next() % 1500)))
+                rig.stopDaemon(signal: SIGKILL)
+                try rig.startDaemon()
+            case .killAfterJournal:
+                rig.stopDaemon(signal: SIGKILL)
+                try rig.startDaemon(extraEnvironment: ["EXPANSION_KEEPER_TEST_KILL_AFTER_JOURNAL": "1"])
+                try rig.scenario(["claim", "--advance", "30"])
+                let deadline = Date().addingTimeInterval(15)
+                while rig.daemonAlive && Date() < deadline { try await rig.chain.mine(1); try await Task.sleep(for: .milliseconds(200)) }
+                XCTAssertFalse(rig.daemonAlive, "the daemon should have sent (and died after journaling) within 15 s")
+                try rig.startDaemon()
+            case .mempoolDrop:
+                // Above the keeper's first offer (2 × base fee + tip ≈ 3 gwei here): only replacements get in.
+                _ = try await rig.chain.rpc("test_setFaults", [.object([("mempool_min_fee", .int(5_000_000_000))])])
+                for _ in 0..<16 { try await rig.chain.mine(1); try await Task.sleep(for: .milliseconds(250)) }
+                _ = try await rig.chain.rpc("test_setFaults", [.object([("mempool_min_fee", .int(0))])])
+            case .httpFaults:
+                _ = try await rig.chain.rpc("test_setFaults", [.object([("http_429", .int(4)), ("http_503", .int(4)), ("drop_connections", .int(3))])])
+                try await Task.sleep(for: .milliseconds(1500))
+                // Whatever the keeper did not absorb must not hit the scenario tool (it does not retry).
+                _ = try await rig.chain.rpc("test_setFaults", [.object([("http_429", .int(0)), ("http_503", .int(0)), ("drop_connections", .int(0))])])
+            case .reorg:
+                try await Task.sleep(for: .milliseconds(400))
+                _ = try await rig.chain.rpc("test_reorg", [.object([("depth", .int(2))])])
+            case .operatorCancel:
+                // Hold mining so the keeper's next routing transaction waits in the pool, then cancel its nonce.
+                _ = try await rig.chain.rpc("evm_setAutomine", [.bool(false)])
+                try await rig.chain.mine(4)
+                let deadline = Date().addingTimeInterval(5)
+                var n = try await rig.nonces()
+                while n.pending == n.latest && Date() < deadline {
+                    try await Task.sleep(for: .milliseconds(100)); n = try await rig.nonces()
+                }
+                let r = try Env.run(Env.binary, ["tx", "cancel", "--config", rig.configPath, "--nonce", "\(n.latest)"])
+                if r.status == 0 { cancelsLanded += 1 } else { print("tx cancel at nonce \(n.latest) (pending \(n.pending)) refused: \(r.err)") }
+                _ = try await rig.chain.rpc("evm_setAutomine", [.bool(true)])
+            }
+            survived[fault, default: 0] += 1
+            for _ in 0..<Int(1 + rng.next() % 3) { try await rig.chain.mine(1); try await Task.sleep(for: .milliseconds(150)) }
+            if !rig.daemonAlive { try rig.startDaemon() }
+        }
+        // Quiet chain: everything eligible must end up routed exactly once, and the store must agree.
+        _ = try await rig.chain.rpc("test_setFaults", [.object([("mempool_min_fee", .int(0)), ("http_429", .int(0)), ("http_503", .int(0)),
+                                                                ("drop_connections", .int(0))])])
+        if !rig.daemonAlive { try rig.startDaemon() }
+        var verdict: [String: Any] = [:]
+        let settled = try await rig.settle(timeout: 120) {
+            verdict = try rig.verify()
+            guard verdict["ok"] as? Bool == true else { return false }
+            let open = try rig.store().read { r in (try r.intents(states: [.pending, .sent]).count, try r.openNonces().count) }
+            return open.0 == 0 && open.1 == 0
+        }
+        rig.stopDaemon()
+        XCTAssertTrue(settled, "not settled: \(verdict) \n\(rig.log().suffix(3000))")
+        XCTAssertEqual((verdict["duplicates"] as? [Any])?.count, 0, "claims routed twice: \(verdict)")
+        XCTAssertEqual((verdict["unexpected"] as? [Any])?.count, 0, "claims routed that should not be: \(verdict)")
+        XCTAssertEqual((verdict["missing"] as? [Any])?.count, 0, "eligible claims never routed: \(verdict)")
+        XCTAssertEqual((verdict["contributed_mismatch"] as? [Any])?.count, 0, "\(verdict)")
+        XCTAssertGreaterThan(verdict["routed"] as? Int ?? 0, 10, "the run routed too little to mean anything: \(verdict)")
+        // The store agrees with the chain: the same routed claims, nothing left in flight.
+        let storeRouted = try rig.store().read { r in Set(try r.intents(states: [.routed]).map { "\($0.claim)" }) }
+        XCTAssertEqual(storeRouted, Set(verdict["routed_claims"] as? [String] ?? []), "store and chain disagree on routed claims")
+        let audit = try Env.run(Env.binary, ["audit", "--config", rig.configPath])
+        XCTAssertEqual(audit.status, 0, "audit: \(audit.out.suffix(1500)) \(audit.err)")
+        let journal = try rig.store().read { r in try r.journal() }
+        let replacements = journal.filter { $0.replacedBy != nil }.count
+        let total = survived.values.reduce(0, +)
+        print("ExactlyOnceTests: survived \(total) injected faults (\(survived.map { "\($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "; "))); "
+              + "\(cancelsLanded) operator cancels landed, \(replacements) replacements, \(journal.count) journaled transactions, "
+              + "routed \(verdict["routed"] ?? 0) of \(verdict["eligible"] ?? 0) eligible claims exactly once")
+    }
+}
