@@ -232,3 +232,25 @@ final class SafeTagTests: XCTestCase {
         XCTAssertEqual(try keeper.store.read { r in try r.cursor() }, head - 7 + 1)
     }
 }
+
+/// The store refuses another chain or contracts with a clear message; `run --resync` rebuilds it.
+final class StoreIdentityTests: XCTestCase {
+    func testOtherContractsAreRefusedUntilResync() async throws {
+        let chain = try LocalChain()
+        try chain.deploy()
+        try chain.driver("drive", ["--seed", "\(Env.seed &+ 41)", "--steps", "20"])
+        let first = try chain.config(name: "first")
+        let ok = try Env.run(Env.binary, ["run", "--config", first.path, "--exit-when-caught-up", "--log-level", "error"])
+        XCTAssertEqual(ok.status, 0, ok.err)
+        let other = "0x000000000000000000000000000000000000dEaD"
+        let second = try chain.config(name: "second", treasury: other, dataDir: first.dataDir)
+        let refused = try Env.run(Env.binary, ["run", "--config", second.path, "--exit-when-caught-up", "--log-level", "error"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains("the store was built for treasury \(chain.string("treasury")) but the config says \(other)"), refused.err)
+        let resynced = try Env.run(Env.binary, ["run", "--config", second.path, "--exit-when-caught-up", "--resync", "--log-level", "error"])
+        XCTAssertEqual(resynced.status, 0, resynced.err)
+        let store = try KeeperStore(directory: first.dataDir.path, readOnly: true)
+        XCTAssertEqual(try store.read { r in try r.identity()?.treasury.checksummed }, other)
+        XCTAssertEqual(try store.read { r in try r.registrationEvents().count }, 0, "nothing of the old treasury survives")
+    }
+}
