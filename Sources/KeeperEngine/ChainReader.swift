@@ -53,8 +53,13 @@ public final class RPCChainReader: ChainReader {
     let scan: LogScanSettings
 
     /// A reader over `urls` with `eth_getLogs` ranges up to `maxLogsRange`.
-    public init(urls: [String], maxLogsRange: UInt64) throws {
-        client = try RPCClient(urls: urls)
+    public convenience init(urls: [String], maxLogsRange: UInt64) throws {
+        try self.init(client: RPCClient(urls: urls), maxLogsRange: maxLogsRange)
+    }
+
+    /// A reader over an existing client (`run` passes one whose requests are counted in the metrics).
+    public init(client: RPCClient, maxLogsRange: UInt64) {
+        self.client = client
         var s = LogScanSettings()
         s.maxRange = maxLogsRange
         s.initialRange = min(s.initialRange, maxLogsRange)

@@ -11,10 +11,12 @@ public final class IngestService: Service, Sendable {
     public let ingestor: Ingestor
     let logger: Logger
     let exitWhenCaughtUp: Bool
+    /// Metrics, health and systemd notifications of each iteration (README, "Operations").
+    let monitor: OperationsMonitor?
 
     /// A service over `ingestor`; with `exitWhenCaughtUp` it returns once the cursor reaches the target.
-    public init(ingestor: Ingestor, logger: Logger, exitWhenCaughtUp: Bool = false) {
-        self.ingestor = ingestor; self.logger = logger; self.exitWhenCaughtUp = exitWhenCaughtUp
+    public init(ingestor: Ingestor, logger: Logger, exitWhenCaughtUp: Bool = false, monitor: OperationsMonitor? = nil) {
+        self.ingestor = ingestor; self.logger = logger; self.exitWhenCaughtUp = exitWhenCaughtUp; self.monitor = monitor
     }
 
     public func run() async throws {
@@ -28,11 +30,14 @@ public final class IngestService: Service, Sendable {
                 case let .ingested(range, events):
                     idle = false
                     logger.info("ingested", metadata: ["from": "\(range.lowerBound)", "to": "\(range.upperBound)", "events": "\(events)"])
+                    monitor?.pollIngested(upTo: range.upperBound, store: ingestor.store)
                 case let .reorg(r):
                     idle = false
                     logger.warning("reorg", metadata: ["old_tip": "\(r.oldTip)", "ancestor": "\(r.ancestor)", "depth": "\(r.depth)"])
+                    monitor?.reorg(depth: r.depth)
                 case let .caughtUp(cursor, target):
                     logger.debug("caught up", metadata: ["cursor": "\(cursor)", "target": "\(target)"])
+                    monitor?.pollSucceeded(cursor: cursor, target: target, store: ingestor.store)
                     if exitWhenCaughtUp { return }
                 }
             } catch is CancellationError {
@@ -45,11 +50,13 @@ public final class IngestService: Service, Sendable {
                 case .chain, .store:
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
                     logger.error("ingest step failed; retrying", metadata: ["error": "\(e)"])
+                    monitor?.pollFailed(e)
                     try? ingestor.store.write { w in try w.setMeta("last_error", "\(e)") }
                 }
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 logger.error("ingest step failed; retrying", metadata: ["error": "\(error)"])
+                monitor?.pollFailed(error)
                 try? ingestor.store.write { w in try w.setMeta("last_error", "\(error)") }
             }
             if idle {

@@ -91,8 +91,12 @@ public struct KeeperConfig: Sendable {
 
     /// `[metrics]`.
     public struct Metrics: Sendable {
-        /// `host:port` of the Prometheus endpoint (`listen`).
+        /// `host:port` of the Prometheus endpoint (`listen`); loopback only unless `allowRemote`.
         public var listen: String
+        /// Allow a non-loopback `listen` address (`allow_remote`, default false).
+        public var allowRemote: Bool = false
+        /// Largest lag in blocks at which `/readyz` still answers 200 (`ready_max_lag_blocks`, default 10).
+        public var readyMaxLagBlocks: UInt64 = 10
     }
 
     public var chain: Chain
@@ -151,7 +155,7 @@ enum ConfigSchema {
                       "treasury", "treasury_deploy_block"],
         "keeper": ["data_dir", "keystore", "password_file", "dry_run", "max_batch", "max_fee_per_gas_gwei",
                    "min_route_wei", "pause_file", "max_routed_per_day_wei", "simulate_from"],
-        "metrics": ["listen"],
+        "metrics": ["listen", "allow_remote", "ready_max_lag_blocks"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
 }
@@ -442,10 +446,10 @@ struct ConfigParser {
 
         // [metrics]
         let listen = string("metrics.listen", required: false) ?? "127.0.0.1:9464"
-        if let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]), colon != listen.startIndex {
-            _ = port
-        } else {
-            issue("metrics.listen", "expected host:port, e.g. 127.0.0.1:9464")
+        let allowRemote = bool("metrics.allow_remote", default: false)
+        let readyLag = uint("metrics.ready_max_lag_blocks", default: 10, range: 0...1_000_000)
+        do { _ = try MetricsListen.parse(listen, allowRemote: allowRemote ?? false) } catch {
+            if case let .config(found) = error { for i in found { issue(i.key, i.message) } }
         }
 
         guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
@@ -462,7 +466,7 @@ struct ConfigParser {
             keeper: .init(dataDir: resolve(dataDir), keystore: keystore.map(resolve), passwordFile: passwordFile.map(resolve),
                           dryRun: dryRun, maxBatch: Int(maxBatch), maxFeePerGasGwei: maxFee, minRouteWei: minRoute ?? .zero,
                           pauseFile: pauseFile.map(resolve), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom),
-            metrics: .init(listen: listen), path: path)
+            metrics: .init(listen: listen, allowRemote: allowRemote ?? false, readyMaxLagBlocks: readyLag ?? 10), path: path)
     }
 }
 
@@ -486,7 +490,8 @@ extension KeeperConfig {
         out += "min_route_wei = \(q(keeper.minRouteWei.decimalString))\npause_file = \(keeper.pauseFile.map(q) ?? "# not set")\n"
         out += "max_routed_per_day_wei = \(keeper.maxRoutedPerDayWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
         out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (the keeper's address once keys are wired)")\n\n"
-        out += "[metrics]\nlisten = \(q(metrics.listen))\n"
+        out += "[metrics]\nlisten = \(q(metrics.listen))\nallow_remote = \(metrics.allowRemote)\n"
+        out += "ready_max_lag_blocks = \(metrics.readyMaxLagBlocks)\n"
         return out
     }
 }
