@@ -59,7 +59,7 @@ struct ContractsCommand: AsyncParsableCommand {
             let bytecode: [UInt8] = try reporting("artifact \(path)") {
                 guard let data = FileManager.default.contents(atPath: path),
                       let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any], let hex = obj["bytecode"] as? String else {
-                    throw CLIError("not a compiled artifact with a \"bytecode\" field")
+                    throw CLIError("artifact \(path): missing, unreadable or not a compiled artifact with a \"bytecode\" field")
                 }
                 return try Hex.decode(hex)
             }

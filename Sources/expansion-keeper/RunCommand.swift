@@ -24,6 +24,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Exit 0 once ingestion has caught up with the confirmed head (for scripts and tests).")
     var exitWhenCaughtUp = false
 
+    @Flag(name: .long, help: "Plan, simulate and log every batch it would send; never sign (like keeper.dry_run = true).")
+    var dryRun = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -45,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         var others: [any Service] = []
         var sampler: OperationsSampler?
         if !exitWhenCaughtUp {
-            let submission = try SubmissionWiring.service(config: cfg, store: store, reader: chain, dryRun: cfg.keeper.dryRun, logger: logger)
+            let submission = try SubmissionWiring.service(config: cfg, store: store, reader: chain, dryRun: dryRun || cfg.keeper.dryRun, logger: logger)
             ops.monitor.keyLoaded()
             others.append(submission)
             // The keeper's address without decrypting again: the keystore's address field, else simulate_from.

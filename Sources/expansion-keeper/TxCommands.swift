@@ -8,7 +8,7 @@ struct TxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tx",
         abstract: "Offline transaction tools.",
-        subcommands: [Sign.self]
+        subcommands: [Sign.self, Cancel.self, Replace.self]
     )
 
     /// `tx sign --keystore FILE --password-file F TX_JSON`.

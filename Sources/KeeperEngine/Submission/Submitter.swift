@@ -64,7 +64,9 @@ public final class Submitter: @unchecked Sendable {
                 }
             }
             if pulled == i.expected { continue }
-            var reason = "would pull \(pulled?.decimalString ?? "?") instead of \(i.expected.decimalString) (no allowance or balance, or already routed)"
+            logger.debug("claim simulated alone", metadata: ["claim": "\(i.claim)", "pulls": "\(pulled?.decimalString ?? "?")",
+                                                           "expected": "\(i.expected)"])
+            var reason = "pulls less than its contribution (no allowance or balance, or already routed)"
             if case let .returned(reg) = try await reader.call(from: nil, to: config.contracts.treasury,
                                                                data: try Bindings.registration.encodeCall([.address(i.staker)])),
                let v = try? ABIDecoder.decode([.uint(bits: 16), .uint(bits: 64)], from: reg),
