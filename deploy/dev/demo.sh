@@ -1,39 +1,176 @@
 #!/usr/bin/env bash
-# The main job, for now: installs what is needed, builds expansion-keeper and walks through the `abi`
-# tools on a worked example — the calldata of a routing batch the keeper will send, decoded back, and
-# a Venice `Claimed` reward log decoded the way the keeper reads it. (The keeper daemon's local-chain
-# demo replaces this once the keeper issues land.)
+# The one-command demo: installs what is needed (deploy/dev/setup.sh), builds expansion-keeper, starts the
+# local chain (Tests/LocalChain), deploys mock VVV and mock Venice staking, creates a keeper key, deploys
+# the ExpansionTreasury with `expansion-keeper contracts deploy`, registers four stakers (full share,
+# partial share, one who opts out later, one without allowance), runs the keeper daemon while the stakers
+# claim rewards for a while, then prints what happened: each staker's rewards and contributions, the
+# treasury balance, `audit`, the submission counters — and checks the routed amounts against an
+# independent computation from the chain's logs (Tests/Support/submit_oracle.py).
+# It stops everything it started (also on failure or Ctrl-C). Idempotent; a fresh temp dir each run.
+# Options (env): DEMO_ROUNDS (claim rounds, default 8), DEMO_KEEP=1 keeps the temp dir, DEMO_BUILD_ARGS.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 deploy/dev/setup.sh
 echo "== building expansion-keeper" >&2
-swift build --product expansion-keeper >&2
-bin="$(swift build --show-bin-path)/expansion-keeper"
+# DEMO_BUILD_ARGS: extra `swift build` arguments (e.g. "--scratch-path .build-x"); empty by default.
+read -r -a build_args <<<"${DEMO_BUILD_ARGS:-}"
+swift build "${build_args[@]}" --product expansion-keeper >&2
+bin="$(swift build "${build_args[@]}" --show-bin-path)/expansion-keeper"
+py="$root/.venv/bin/python"
+scenario=(env PYTHONUNBUFFERED=1 "$py" "$root/Tests/LocalChain/scenario.py")
+oracle=("$py" "$root/Tests/Support/submit_oracle.py")
+rounds="${DEMO_ROUNDS:-8}"
 
-step() { printf '\n$ expansion-keeper %s\n' "$*"; "$bin" "$@"; }
+work="$(mktemp -d /tmp/expansion-keeper-demo.XXXXXX)"
+chain_pid=""; keeper_pid=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$keeper_pid" ] && kill -0 "$keeper_pid" 2>/dev/null; then kill -TERM "$keeper_pid" 2>/dev/null || true; wait "$keeper_pid" 2>/dev/null || true; fi
+  if [ -n "$chain_pid" ] && kill -0 "$chain_pid" 2>/dev/null; then kill -TERM "$chain_pid" 2>/dev/null || true; wait "$chain_pid" 2>/dev/null || true; fi
+  if [ "$status" -ne 0 ]; then
+    echo "demo: FAILED (status $status); keeper log: $work/keeper.log" >&2
+    [ -f "$work/keeper.log" ] && tail -n 20 "$work/keeper.log" >&2
+  elif [ "${DEMO_KEEP:-0}" != 1 ]; then
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-staker1=0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed
-staker2=0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359
-hash1=0x8d3b3e0e7c9a4f0f2a1b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012
-hash2=0x0b1c2d3e4f5061728394a5b6c7d8e9fa0b1c2d3e4f5061728394a5b6c7d8e9fa
+jget() { "$py" -c 'import json,sys; v=json.load(open(sys.argv[1])); [v:=v[int(k)] if isinstance(v,list) else v[k] for k in sys.argv[2:]]; print(v)' "$@"; }
+say() { printf '\n== %s\n' "$*"; }
 
-echo "# 1. The reward event the keeper watches (research/venice-staking.md: the public analogue's topic0)"
-step abi selector --event 'Claimed(address indexed user,uint256 amount)'
-echo "# 2. The treasury's route() selector and a two-claim batch: (staker, amount, block, log index, block hash)"
-step abi selector 'route((address,uint256,uint64,uint32,bytes32)[])'
-claims="[[[\"$staker1\",\"1500000000000000000\",1234567,3,\"$hash1\"],[\"$staker2\",\"0x1bc16d674ec80000\",1234570,0,\"$hash2\"]]]"
-calldata="$("$bin" abi encode 'route((address,uint256,uint64,uint32,bytes32)[])' "$claims")"
-printf '\n$ expansion-keeper abi encode %s %s\n%s\n' "'route((address,uint256,uint64,uint32,bytes32)[])'" "'$claims'" "$calldata"
-echo "# 3. The same calldata decoded back (canonical form: decimal integers, EIP-55 addresses)"
-step abi decode 'route((address,uint256,uint64,uint32,bytes32)[])' "$calldata"
-echo "# 4. A Claimed log as a node returns it, decoded"
-topic0="$("$bin" abi selector --event 'Claimed(address,uint256)')"
-step abi decode-log 'Claimed(address indexed user,uint256 amount)' \
-  --topic "$topic0" --topic "0x000000000000000000000000${staker1:2}" \
-  --data 0x00000000000000000000000000000000000000000000000014d1120d7b160000
-echo "# 5. Keccak-256 of raw bytes and of text"
-step abi keccak 0x
-step abi keccak --text 'Routed(address,uint64,uint32,uint256,uint256,uint16)'
+say "starting the local chain (py-evm, chain id 1337)"
+mkfifo "$work/chain.ready"
+"$py" Tests/LocalChain/localchain.py serve --port 0 --chain-id 1337 >"$work/chain.ready" 2>"$work/chain.log" &
+chain_pid=$!
+read -r ready <"$work/chain.ready"
+echo "$ready" >"$work/chain.json"
+url="$(jget "$work/chain.json" url)"
+echo "local chain at $url (pid $chain_pid)"
+
+say "deploying mock VVV and mock Venice staking"
+"${scenario[@]}" deploy --rpc "$url" --no-treasury >"$work/state.json" 2>>"$work/scenario.log"
+echo "VVV $(jget "$work/state.json" vvv), staking $(jget "$work/state.json" staking)"
+
+say "creating the keeper key (keys new --light) and funding it with 10 ETH"
+umask 077
+printf 'demo-password-%s\n' "$RANDOM$RANDOM" >"$work/password"
+"$bin" keys new --keystore-dir "$work/keystore" --password-file "$work/password" --light >"$work/key.txt"
+keeper="$(sed -n 1p "$work/key.txt")"; keystore="$(sed -n 2p "$work/key.txt")"
+"${oracle[@]}" fund --url "$url" --to "$keeper" --eth 10 >/dev/null
+echo "keeper $keeper"
+
+write_config() {  # $1 treasury, $2 deploy block
+  cat >"$work/keeper.toml" <<EOF
+[chain]
+rpc_urls = ["$url"]
+chain_id = 1337
+confirmations = 2
+poll_interval_ms = 200
+start_block = $(jget "$work/state.json" deploy_block)
+reorg_window = 64
+
+[contracts]
+staking = "$(jget "$work/state.json" staking)"
+staking_abi = "$root/ABI/MockVeniceStaking.json"
+reward_event = "Claimed"
+reward_staker_field = "user"
+reward_amount_field = "amount"
+treasury = "$1"
+treasury_deploy_block = $2
+
+[keeper]
+data_dir = "$work/data"
+keystore = "$keystore"
+password_file = "$work/password"
+max_batch = 100
+max_fee_per_gas_gwei = 50.0
+
+[metrics]
+listen = "127.0.0.1:0"
+EOF
+}
+write_config 0x0000000000000000000000000000000000000000 0
+
+say "expansion-keeper contracts deploy --config keeper.toml"
+"$bin" contracts deploy --config "$work/keeper.toml" | tee "$work/deploy.json"
+treasury="$(jget "$work/deploy.json" address)"
+write_config "$treasury" "$(jget "$work/deploy.json" deploy_block)"
+
+say "registering stakers: full (10000 bps), partial (5000), leaves later (2500), no allowance (7500)"
+"${scenario[@]}" stakers --rpc "$url" --state "$work/state.json" --treasury "$treasury" --shares 10000,5000,2500 >"$work/s1.json" 2>>"$work/scenario.log"
+cp "$work/s1.json" "$work/state.json"
+"${scenario[@]}" stakers --rpc "$url" --state "$work/state.json" --shares 7500 --allowance 0 >"$work/s2.json" 2>>"$work/scenario.log"
+cp "$work/s2.json" "$work/state.json"
+for i in 0 1 2 3; do echo "  staker $i: $(jget "$work/state.json" stakers $i address) share $(jget "$work/state.json" stakers $i wanted_share_bps) bps"; done
+
+say "running the keeper daemon (expansion-keeper run --config keeper.toml; log in $work/keeper.log)"
+"$bin" run --config "$work/keeper.toml" >"$work/keeper.log" 2>&1 &
+keeper_pid=$!
+sleep 1
+kill -0 "$keeper_pid" || { echo "the keeper exited at start:" >&2; cat "$work/keeper.log" >&2; exit 1; }
+
+leaver="$(jget "$work/state.json" stakers 2 address)"
+for r in $(seq 1 "$rounds"); do
+  "${scenario[@]}" claim --rpc "$url" --state "$work/state.json" --advance 60 >"$work/claim.json" 2>>"$work/scenario.log"
+  n="$("$py" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["claims"]))' "$work/claim.json")"
+  echo "round $r: $n rewards claimed"
+  if [ "$r" -eq $((rounds / 2)) ]; then
+    "${scenario[@]}" opt-out --rpc "$url" --state "$work/state.json" --staker "$leaver" >/dev/null 2>>"$work/scenario.log"
+    echo "  $leaver opted out (its later rewards are not routed)"
+  fi
+  sleep 2
+done
+
+say "waiting for the keeper to route and settle everything"
+deadline=$((SECONDS + 90))
+while :; do
+  PYTHONPATH="$root/Tests/LocalChain" "$py" -c 'import sys; from ethtools import RPC; RPC(sys.argv[1]).call("evm_mine", {"blocks": 1})' "$url"
+  "$bin" status --config "$work/keeper.toml" --json >"$work/status.json" 2>/dev/null || true
+  open="$("$py" -c 'import json,sys; s=json.load(open(sys.argv[1])); i=s["intents"]; print(i["pending"]+i["sent"]+s.get("in_flight_transactions",0))' "$work/status.json" 2>/dev/null || echo 1)"
+  "${oracle[@]}" verify --url "$url" --state "$work/state.json" >"$work/verify.json"
+  if [ "$open" = 0 ] && [ "$(jget "$work/verify.json" ok)" = True ]; then break; fi
+  [ $SECONDS -lt $deadline ] || { echo "not settled after 90 s" >&2; cat "$work/verify.json" >&2; exit 1; }
+  sleep 0.5
+done
+
+say "expansion-keeper registrations --config keeper.toml"
+"$bin" registrations --config "$work/keeper.toml"
+say "expansion-keeper status --config keeper.toml"
+"$bin" status --config "$work/keeper.toml"
+say "expansion-keeper audit --config keeper.toml"
+"$bin" audit --config "$work/keeper.toml"
+
+say "independent check (Tests/Support/submit_oracle.py: the treasury's rules applied to the chain's logs)"
+"$py" - "$work/verify.json" "$work/state.json" <<'EOF'
+import json, sys
+v = json.load(open(sys.argv[1])); st = json.load(open(sys.argv[2]))
+roles = {s["address"]: r for s, r in zip(st["stakers"], ["full 10000 bps", "partial 5000 bps", "left later 2500 bps", "no allowance 7500 bps"])}
+print(f"{'staker':44} {'role':22} {'rewards':>7} {'eligible':>8} {'routed':>6} {'reward VVV':>12} {'contributed VVV':>16}")
+for who, p in v["per_staker"].items():
+    print(f"{who:44} {roles.get(who, '?'):22} {p['rewards']:>7} {p['eligible']:>8} {p['routed']:>6} "
+          f"{int(p['reward_wei'])/1e18:>12.6f} {int(p.get('contributed_wei', 0))/1e18:>16.6f}")
+print(f"treasury VVV balance: {int(v['treasury_balance'])/1e18:.6f}   total_contributed(): {int(v['total_contributed'])/1e18:.6f}")
+print(f"rewards {v['rewards']}, eligible {v['eligible']}, routed {v['routed']}; duplicates {len(v['duplicates'])}, "
+      f"unexpected {len(v['unexpected'])}, missing {len(v['missing'])}, contribution mismatches {len(v['contributed_mismatch'])}")
+assert v["ok"], v
+assert int(v["treasury_balance"]) == int(v["total_contributed"])
+EOF
+
+say "submission counters (the store's meta table) and keeper log excerpts"
+"$py" - "$work/data/keeper.sqlite" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+for k, v in db.execute("SELECT key, value FROM meta WHERE key LIKE 'submit_%' ORDER BY key"):
+    print(f"expansion_keeper_{k.removeprefix('submit_')} {v}")
+for state, n in db.execute("SELECT state, COUNT(*) FROM transactions GROUP BY state ORDER BY state"):
+    print(f'expansion_keeper_journal_transactions{{state="{state}"}} {n}')
+EOF
+grep -E 'routing batch sent|confirmed; claims settled|would be skipped' "$work/keeper.log" | head -n 6 | cut -c1-220
 echo
 echo "demo: ok"
