@@ -394,5 +394,11 @@ ready_max_lag_blocks = 4
         assert {"ts", "level", "label", "msg"} <= obj.keys(), l
     assert key_hex not in text.lower(), "the keeper's private key appeared in the logs"
     assert "ops-e2e-password" not in text
-    sent = [json.loads(l) for l in lines if json.loads(l)["msg"] == "routing batch sent"]
-    assert sent and all("nonce" in s and ("tx" in s or "tx_hash" in s) for s in sent), sent[:2]
+    records = [json.loads(l) for l in lines]
+    sent = [r for r in records if r["msg"] == "routing batch sent"]
+    assert sent and all("nonce" in r and "tx" in r for r in sent), sent[:2]
+    routed = [r for r in records if r["msg"] == "claim routed on-chain"]
+    assert len(routed) >= 4, routed
+    assert all({"staker", "block", "log_index", "tx"} <= r.keys() for r in routed), routed[:2]
+    # One claim's story by grep: its routing transaction was sent (and with which nonce).
+    assert routed[0]["tx"] in {r["tx"] for r in sent}

@@ -26,6 +26,7 @@ public final class OperationsMonitor: @unchecked Sendable {
     var latestHead: UInt64 = 0
     var lastTarget: UInt64 = 0
     var lastRefresh: ContinuousClock.Instant?
+    var loggedOutcomes: Set<LogPosition>?
 
     /// A monitor over its parts.
     public init(metrics: KeeperMetrics, health: KeeperHealth, notifier: SystemdNotifier, logger: Logger) {
@@ -161,6 +162,7 @@ public final class OperationsMonitor: @unchecked Sendable {
                 case .skipped: skipped += 1
                 }
             }
+            logOutcomes(treasury)
             lock.lock()
             let dRewards = rewards - (rewardCount ?? 0)
             let dRouted = routed - (routedCount ?? 0)
@@ -179,6 +181,35 @@ public final class OperationsMonitor: @unchecked Sendable {
             }
         } catch {
             logger.warning("metrics refresh from the store failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One line per claim settled on-chain (new since the last refresh), with the claim's identifiers and
+    /// the routing transaction, so `grep` on a staker or a claim position tells its story. The first refresh
+    /// only remembers what is already there (a restart does not replay history into the log).
+    func logOutcomes(_ events: [TreasuryEvent]) {
+        lock.lock()
+        let first = loggedOutcomes == nil
+        var seen = loggedOutcomes ?? []
+        var fresh: [TreasuryEvent] = []
+        for e in events where seen.insert(e.position).inserted { if !first { fresh.append(e) } }
+        loggedOutcomes = seen
+        lock.unlock()
+        for e in fresh {
+            var metadata: Logger.Metadata = [
+                "staker": "\(e.staker.checksummed)", "block": "\(e.claim.block)", "log_index": "\(e.claim.logIndex)",
+                "tx": "\(e.txHash.hexString)", "routed_in_block": "\(e.position.block)",
+            ]
+            switch e.outcome {
+            case let .routed(reward, contributed, shareBps):
+                metadata["reward_wei"] = "\(reward.decimalString)"
+                metadata["contributed_wei"] = "\(contributed.decimalString)"
+                metadata["share_bps"] = "\(shareBps)"
+                logger.info("claim routed on-chain", metadata: metadata)
+            case let .skipped(reason):
+                metadata["reason"] = "\(reason)"
+                logger.notice("claim skipped on-chain", metadata: metadata)
+            }
         }
     }
 

@@ -53,14 +53,16 @@ public final class OperationsStack: Sendable {
         return try RPCClient(transports: transports, settings: settings)
     }
 
-    /// The services to run, in start order, around `ingest` (wrapped in the halt guard) and `others`
+    /// The services to run, in start order, around `ingest` (wrapped in the halt guard when serving) and `others`
     /// (submission, …), plus the sampler when `sampler` is given.
     public func services(ingest: any Service, others: [any Service], sampler: OperationsSampler?)
         -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var out: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let server { out.append(.init(service: server)) }
         let poll = Duration.milliseconds(Int64(config.chain.pollIntervalMs))
-        out.append(.init(service: HaltGuard(ingest, monitor: monitor, interval: min(poll, .seconds(5)), logger: logger),
+        // A daemon holds on a halt (see HaltGuard); a one-shot run (no server: --exit-when-caught-up) exits 1.
+        let guarded: any Service = server == nil ? ingest : HaltGuard(ingest, monitor: monitor, interval: min(poll, .seconds(5)), logger: logger)
+        out.append(.init(service: guarded,
                          successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         for s in others { out.append(.init(service: s, failureTerminationBehavior: .gracefullyShutdownGroup)) }
         if let sampler { out.append(.init(service: sampler)) }
