@@ -6,7 +6,8 @@
   --log-format json: READY/STATUS/WATCHDOG; a scrape passes `promtool check metrics` and has exactly the golden
   families and types; values move with the scenario (rewards, stakers, routed claims == Routed logs on chain);
   /readyz flips when lagging, when the RPC endpoint fails and when halted by a reorg beyond the window, /healthz
-  when the loop hangs (a slow RPC) and WATCHDOG stops meanwhile; SIGTERM sends STOPPING=1 and exits 0; every
+  when the loop hangs (a slow RPC) and WATCHDOG stops meanwhile; SIGHUP re-reads the config (safe subset applied,
+  other changes named); SIGTERM sends STOPPING=1 and exits 0; every
   log line is JSON and the keeper's private key (hex) appears nowhere in the run's output.
 
 The daemon binary: $EXPANSION_KEEPER_BIN, else <repo>/.build/debug/expansion-keeper (deploy/dev/test.sh builds it).
@@ -373,6 +374,19 @@ ready_max_lag_blocks = 4
         assert value(scrape, "expansion_keeper_keeper_balance_eth") > 0
         assert value(scrape, "expansion_keeper_nonce_gap") == 0
         assert value(scrape, "expansion_keeper_paused") == 0
+
+        # SIGHUP: the config is re-read; the safe subset applies, other changes are named as needing a restart.
+        cfg.write_text(cfg.read_text().replace("ready_max_lag_blocks = 4", "ready_max_lag_blocks = 7")
+                       .replace("poll_interval_ms = 100", "poll_interval_ms = 150"))
+        daemon.send_signal(signal.SIGHUP)
+        end = time.monotonic() + 10
+        while "SIGHUP: configuration re-read" not in log_path.read_text():
+            assert time.monotonic() < end, "no SIGHUP reload line"
+            time.sleep(0.1)
+        reload_line = next(json.loads(l) for l in log_path.read_text().splitlines() if "SIGHUP: configuration re-read" in l)
+        assert reload_line["needs_restart"] == "chain.poll_interval_ms", reload_line
+        assert reload_line["applied"] == "metrics.ready_max_lag_blocks"
+        assert daemon.poll() is None, "SIGHUP must not stop the daemon"
 
         # Shutdown: SIGTERM -> STOPPING=1, exit 0.
         daemon.send_signal(signal.SIGTERM)
