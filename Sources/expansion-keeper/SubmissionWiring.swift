@@ -24,7 +24,8 @@ enum SubmissionWiring {
         guard let keeper = key?.address ?? cfg.keeper.simulateFrom ?? listed else {
             throw CLIError("keeper.simulate_from: required in dry-run without a keystore (the address batches are simulated from)")
         }
-        let client = try reporting { try RPCClient(urls: cfg.chain.rpcURLs) }
+        // run's reader carries the instrumented client (rpc_requests_total counts submission's calls too).
+        let client = try (reader as? RPCChainReader)?.client ?? reporting { try RPCClient(urls: cfg.chain.rpcURLs) }
         let service = SubmissionService(config: cfg, settings: settings, store: store, chain: RPCSubmissionChain(client: client),
                                         reader: reader, signer: key, keeper: keeper, logger: logger)
         if let p = ProcessInfo.processInfo.environment[killAfterJournal].flatMap(Double.init), p > 0 {
