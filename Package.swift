@@ -63,26 +63,29 @@ var targets: [Target] = [
         ],
         swiftSettings: strict),
 
+    // Test and benchmark support only (seeded randomness, paths, Python oracles, processes).
+    .target(name: "KeeperTesting", swiftSettings: strict),
+
     // Benchmarks: every figure beside a reference measured in the same run.
     .executableTarget(
         name: "KeeperBench",
         dependencies: [
-            "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
+            "KeeperTesting", "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
             "KeeperStore", "KeeperEngine",
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ],
         swiftSettings: strict),
 
-    .testTarget(name: "EthereumCoreTests", dependencies: ["EthereumCore"], resources: [.copy("Vectors")],
+    .testTarget(name: "EthereumCoreTests", dependencies: ["KeeperTesting", "EthereumCore"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "EthereumABITests", dependencies: ["EthereumCore", "EthereumABI"], resources: [.copy("Vectors")],
+    .testTarget(name: "EthereumABITests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumABI"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "EthereumSigningTests", dependencies: ["EthereumCore", "EthereumSigning"], resources: [.copy("Vectors")],
+    .testTarget(name: "EthereumSigningTests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumSigning"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "JSONRPCTests", dependencies: ["EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
+    .testTarget(name: "JSONRPCTests", dependencies: ["KeeperTesting", "EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
     .testTarget(name: "KeeperStoreTests", dependencies: ["EthereumCore", "KeeperStore"], swiftSettings: strict),
-    .testTarget(name: "KeeperEngineTests", dependencies: ["EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperEngine"],
+    .testTarget(name: "KeeperEngineTests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperEngine"],
                 swiftSettings: strict),
     .testTarget(name: "OperationsTests",
                 dependencies: ["EthereumCore", "JSONRPC", "KeeperStore", "KeeperEngine",
@@ -90,7 +93,7 @@ var targets: [Target] = [
                                .product(name: "Metrics", package: "swift-metrics"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: strict),
-    .testTarget(name: "CLITests", dependencies: ["EthereumCore", "expansion-keeper"], swiftSettings: strict),
+    .testTarget(name: "CLITests", dependencies: ["KeeperTesting", "EthereumCore", "expansion-keeper"], swiftSettings: strict),
 ]
 
 // libFuzzer targets are built only by deploy/dev/fuzz.sh (they need -sanitize=fuzzer, which supplies main()).

@@ -1,6 +1,7 @@
 import EthereumABI
 import EthereumCore
 import Foundation
+import KeeperTesting
 
 /// The ABI codec against Python's eth-abi 6.0.0 on the same inputs, timed in the same run (the Python side
 /// runs a small timing script under the project's `.venv/bin/python`, best of 7 rounds, `time.perf_counter`).
@@ -113,35 +114,15 @@ private func pythonABITimings(log: ([Bytes32], [UInt8]), triples: [UInt8], batch
     return (parts[0], parts[1], parts[2])
 }
 
-/// Runs the project's Python (EXPANSION_KEEPER_PYTHON, else .venv/bin/python) and returns stdout.
+/// Runs the project's Python for the eth-abi reference and returns stdout.
 private func runBenchPython(_ arguments: [String]) throws -> String {
-    let env = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"]
-    let python = env ?? ".venv/bin/python"
-    guard FileManager.default.isExecutableFile(atPath: python) else {
-        throw BenchError("no Python with eth-abi at \(python): run from the repository root after deploy/dev/setup.sh")
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = arguments
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try benchPython(arguments).stdoutText
 }
 
-/// A tiny seeded generator (SplitMix64) for benchmark inputs.
-private struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Benchmark inputs from the seeded SplitMix64 of KeeperTesting.
+private typealias BenchRandom = SplitMix64
+
+private extension SplitMix64 {
     mutating func word() -> UInt256 { UInt256(l0: next(), l1: next(), l2: next(), l3: next()) }
     mutating func address() -> Address { Address(lowBytesOf: word().word) }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import KeeperTesting
 import MallocInterposerSwift
 
 #if canImport(Glibc)
@@ -94,3 +96,13 @@ func col(_ text: String, _ width: Int) -> String {
 
 /// Keeps a value alive so the optimiser cannot drop the work that produced it.
 @inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+/// Runs the project's Python (see `TestEnvironment.python()`) for a same-run reference, without the
+/// malloc interposer this benchmark preloads (it would slow the reference and flatter our ratios).
+func benchPython(_ arguments: [String], input: Data? = nil) throws -> ProcessOutput {
+    var environment = ProcessInfo.processInfo.environment
+    environment["LD_PRELOAD"] = nil
+    let output = try Subprocess.run(try TestEnvironment.python(), arguments, input: input, environment: environment)
+    guard output.status == 0 else { throw BenchError("python \(arguments.first ?? "") exited \(output.status): \(output.stderrText.prefix(300))") }
+    return output
+}

@@ -1,5 +1,6 @@
 import EthereumCore
 import Foundation
+import KeeperTesting
 import JSONRPC
 import KeeperEngine
 import KeeperStore
@@ -18,12 +19,15 @@ import Glibc
 func catchupBench() throws {
     let blocks = ProcessInfo.processInfo.environment["CATCHUP_BLOCKS"].flatMap(Int.init) ?? 100_000
     let rewards = ProcessInfo.processInfo.environment["CATCHUP_REWARDS"].flatMap(Int.init) ?? 20_000
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"] ?? repo.appendingPathComponent(".venv/bin/python").path
+    let repo = TestEnvironment.repoRoot
+    let python = try TestEnvironment.python()
     let server = Process()
     server.executableURL = URL(fileURLWithPath: python)
     server.arguments = [repo.appendingPathComponent("Tests/Support/keeper_synthchain.py").path, "--blocks", "\(blocks)",
                         "--rewards", "\(rewards)"]
+    var serverEnvironment = ProcessInfo.processInfo.environment
+    serverEnvironment["LD_PRELOAD"] = nil  // the chain server is not what we measure
+    server.environment = serverEnvironment
     let out = Pipe()
     server.standardOutput = out
     try server.run()

@@ -1,6 +1,7 @@
 import EthereumCore
 import Foundation
 import JSONRPC
+import KeeperTesting
 
 /// Suite "rpc" (issue 5).
 /// 1. Parse a 10,000-log `eth_getLogs` response (~6 MB, generated deterministically here) into typed logs
@@ -126,23 +127,8 @@ private func pythonJSONRates(_ body: [UInt8]) throws -> (loads: Double, typed: D
     return (parts[0], parts[1])
 }
 
-/// The project's Python (EXPANSION_KEEPER_PYTHON, else .venv/bin/python, else python3 on PATH).
-private func pythonExecutable() -> String {
-    if let p = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"] { return p }
-    if FileManager.default.isExecutableFile(atPath: ".venv/bin/python") { return ".venv/bin/python" }
-    return "/usr/bin/python3"
-}
-
 private func runPython(_ arguments: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: pythonExecutable())
-    p.arguments = arguments
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try benchPython(arguments).stdoutText
 }
 
 // MARK: scanning the local chain
@@ -175,7 +161,10 @@ private func scanBench() throws {
         guard FileManager.default.fileExists(atPath: "Tests/LocalChain/localchain.py") else {
             throw BenchError("run from the repository root (Tests/LocalChain/localchain.py not found)")
         }
-        server.executableURL = URL(fileURLWithPath: pythonExecutable())
+        server.executableURL = URL(fileURLWithPath: try TestEnvironment.python())
+        var serverEnvironment = ProcessInfo.processInfo.environment
+        serverEnvironment["LD_PRELOAD"] = nil  // the chain server is not what we measure
+        server.environment = serverEnvironment
         server.arguments = ["Tests/LocalChain/localchain.py", "serve", "--port", "0", "--logs-max-range", String(cap)]
         let out = Pipe()
         server.standardOutput = out

@@ -3,6 +3,7 @@ internal import CSecp256k1
 import EthereumCore
 import EthereumSigning
 import Foundation
+import KeeperTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -198,8 +199,8 @@ func peakResidentKiB() -> Int {
 
 /// Runs Tests/Support/sign_bench_eth_account.py with one JSON request.
 private func runPythonReference(_ request: [String: Any]) throws -> [String: Any] {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
+    let root = TestEnvironment.repoRoot
+    let python = try TestEnvironment.python()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments = [root.appendingPathComponent("Tests/Support/sign_bench_eth_account.py").path]

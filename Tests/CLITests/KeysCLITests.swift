@@ -1,5 +1,6 @@
 import EthereumCore
 import Foundation
+import KeeperTesting
 import XCTest
 
 /// Runs the built `expansion-keeper` binary for the keys/tx CLI tests.
@@ -310,12 +311,7 @@ final class KeysCLITests: XCTestCase {
 /// The no-echo prompt, driven through a pseudo-terminal by Tests/Support/sign_pty.py.
 final class KeysPromptCLITests: XCTestCase {
     func runUnderPTY(_ answers: (String, String), _ arguments: [String]) throws -> (status: Int, transcript: String, prompts: Int) {
-        let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? KeeperProcess.repoRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("Python not found at \(python): run deploy/dev/setup.sh or set EXPANSION_KEEPER_PYTHON")
-            throw CocoaError(.fileNoSuchFile)
-        }
+        let python = try TestEnvironment.python()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [KeeperProcess.repoRoot.appendingPathComponent("Tests/Support/sign_pty.py").path,

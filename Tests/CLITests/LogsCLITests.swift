@@ -1,4 +1,5 @@
 import Foundation
+import KeeperTesting
 import XCTest
 
 /// `expansion-keeper logs` run as a process against the scripted stub (Tests/Support/rpc_stub_server.py),
@@ -25,11 +26,7 @@ final class LogsCLITests: XCTestCase {
     /// Starts the stub once for this class (it exits when our stdin pipe closes, i.e. with this process).
     func stubURL(_ directives: String...) throws -> String {
         if Self.stub == nil {
-            let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"] ?? Self.root.appendingPathComponent(".venv/bin/python").path
-            guard FileManager.default.isExecutableFile(atPath: python) else {
-                XCTFail("Python not found: set EXPANSION_KEEPER_PYTHON or run deploy/dev/setup.sh")
-                throw CocoaError(.fileNoSuchFile)
-            }
+            let python = try TestEnvironment.python()
             let p = Process()
             p.executableURL = URL(fileURLWithPath: python)
             p.arguments = [Self.root.appendingPathComponent("Tests/Support/rpc_stub_server.py").path]

@@ -1,5 +1,6 @@
 import EthereumCore
 import Foundation
+import KeeperTesting
 import XCTest
 
 final class TxCLITests: XCTestCase {
@@ -104,28 +105,6 @@ final class TxCLITests: XCTestCase {
 
     /// Runs Tests/Support/sign_oracle.py (eth-account); fails, never skips, without Python.
     func signOracle(_ requests: [[String: Any]]) throws -> [[String: Any]] {
-        let python = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? KeeperProcess.repoRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("Python not found at \(python): run deploy/dev/setup.sh or set EXPANSION_KEEPER_PYTHON")
-            return []
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [KeeperProcess.repoRoot.appendingPathComponent("Tests/Support/sign_oracle.py").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        for r in requests {
-            input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: r))
-            input.fileHandleForWriting.write(Data([0x0a]))
-        }
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try String(decoding: out, as: UTF8.self).split(separator: "\n").map {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
+        try PythonOracle.ask("sign_oracle.py", requests)
     }
 }

@@ -1,5 +1,6 @@
 import EthereumABI
 import EthereumCore
+import KeeperTesting
 
 /// Seeded random ABI types and values for the differential and mutation tests.
 struct ABIRandom {

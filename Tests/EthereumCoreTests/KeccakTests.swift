@@ -1,4 +1,5 @@
 import EthereumCore
+import KeeperTesting
 import XCTest
 
 final class KeccakTests: XCTestCase {

@@ -1,5 +1,6 @@
 import EthereumCore
 @testable import JSONRPC
+import KeeperTesting
 import XCTest
 
 final class JSONParsingTests: XCTestCase {
@@ -78,7 +79,7 @@ final class JSONParsingTests: XCTestCase {
 
     /// Seeded random byte flips: every outcome is a value or a typed error, never a crash.
     func testRandomMutationsNeverCrash() {
-        var rng = SplitMix(seed: 0x5eed_0001)
+        var rng = SplitMix64(seed: 0x5eed_0001)
         print("mutation seed 0x5eed0001")
         let bytes = Array(Self.logJSON.utf8)
         let alphabet = Array("{}[]\",:0x123abcnul\\ \u{7f}".utf8)
@@ -132,18 +133,5 @@ final class JSONParsingTests: XCTestCase {
         XCTAssertNil(r.to)
         XCTAssertEqual(r.gasUsed, 21000)
         XCTAssertEqual(r.effectiveGasPrice, 1_000_000_007)
-    }
-}
-
-/// A tiny seeded generator (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import EthereumCore
 @testable import JSONRPC
+import KeeperTesting
 import XCTest
 
 /// `LogScanner` against the stub's synthetic chain (0–3 logs per block; ground truth = `stub_allLogs`).
@@ -154,7 +155,7 @@ final class LogScannerTests: XCTestCase {
     /// 6 cases by default; EXPANSION_KEEPER_SOAK=1 runs 60.
     func testRandomScansEqualTheGroundTruth() async throws {
         let seed: UInt64 = 0x5eed_0005
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let cases = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_SOAK"] == "1" ? 60 : 6
         print("random scans: seed 0x\(String(seed, radix: 16)), \(cases) cases")
         let styles = ["infura", "alchemy", "quicknode", "geth", "ankr"]

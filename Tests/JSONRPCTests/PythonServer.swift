@@ -1,19 +1,12 @@
 import Foundation
+import KeeperTesting
 import XCTest
 
-/// The repository root, found from this file's path.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+/// The repository root.
+let repoRoot = TestEnvironment.repoRoot
 
-/// The project's Python: `EXPANSION_KEEPER_PYTHON`, else `<repo>/.venv/bin/python`. Fails the test when missing.
-func pythonPath() throws -> String {
-    if let p = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"], FileManager.default.isExecutableFile(atPath: p) { return p }
-    let venv = repoRoot.appendingPathComponent(".venv/bin/python").path
-    guard FileManager.default.isExecutableFile(atPath: venv) else {
-        XCTFail("Python not found: set EXPANSION_KEEPER_PYTHON or run deploy/dev/setup.sh to create .venv")
-        throw CocoaError(.fileNoSuchFile)
-    }
-    return venv
-}
+/// The project's Python; throws (failing the test) when missing.
+func pythonPath() throws -> String { try TestEnvironment.python() }
 
 /// A Python server launched as a subprocess (the RPC stub or the local chain). It prints one JSON line
 /// when ready; `stop()` (also run at deinit) sends SIGTERM and waits.

@@ -2,6 +2,7 @@ import EthereumCore
 import Foundation
 import KeeperEngine
 import KeeperStore
+import KeeperTesting
 import XCTest
 
 /// The daemon as a real process: kill -9 at random moments during catch-up (3 times in CI, 30 with
@@ -84,15 +85,5 @@ final class CrashTests: XCTestCase {
     }
 }
 
-/// SplitMix64, seeded (the seed is printed by the tests that use it).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64 from KeeperTesting, seeded (the seed is printed by the tests that use it).
+typealias SplitMix = SplitMix64

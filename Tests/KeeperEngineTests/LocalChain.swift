@@ -3,6 +3,7 @@ import Foundation
 import JSONRPC
 import KeeperEngine
 import KeeperStore
+import KeeperTesting
 import XCTest
 
 struct KeeperTestError: Error, CustomStringConvertible {
@@ -12,15 +13,10 @@ struct KeeperTestError: Error, CustomStringConvertible {
 
 /// Repo paths, Python, seeds.
 enum Env {
-    static var repoRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-    static var python: String {
-        if let p = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_PYTHON"], !p.isEmpty { return p }
-        return repoRoot.appendingPathComponent(".venv/bin/python").path
-    }
-    static let soak = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_SOAK"] == "1"
-    static let seed: UInt64 = ProcessInfo.processInfo.environment["EXPANSION_KEEPER_SEED"].flatMap(UInt64.init) ?? 20_261_129
+    static var repoRoot: URL { TestEnvironment.repoRoot }
+    static var python: String { (try? TestEnvironment.python()) ?? repoRoot.appendingPathComponent(".venv/bin/python").path }
+    static let soak = TestEnvironment.soak
+    static let seed = TestEnvironment.seed
 
     /// The built `expansion-keeper` (next to the test bundle in the products directory).
     static var binary: String {
@@ -72,10 +68,7 @@ final class LocalChain {
     let dir: URL
 
     init(accounts: Int = 12, extra: [String] = []) throws {
-        guard FileManager.default.isExecutableFile(atPath: Env.python) else {
-            XCTFail("Python not found at \(Env.python): run deploy/dev/setup.sh or set EXPANSION_KEEPER_PYTHON")
-            throw KeeperTestError("no python")
-        }
+        _ = try TestEnvironment.python()  // fails the test, never skips, without Python
         dir = try Env.tempDir("chain")
         process = Process()
         process.executableURL = URL(fileURLWithPath: Env.python)
