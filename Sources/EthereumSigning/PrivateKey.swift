@@ -87,8 +87,11 @@ public final class PrivateKey: Signer, @unchecked Sendable, CustomStringConverti
         try Secp256k1.sign(digest: digest, secretKey: UnsafePointer(storage.baseAddress!.assumingMemoryBound(to: UInt8.self)))
     }
 
+    /// `PrivateKey(address: …, key: <redacted>)`: the address only, never the key bytes.
     public var description: String { "PrivateKey(address: \(address), key: <redacted>)" }
+    /// The same redacted text as `description`.
     public var debugDescription: String { description }
+    /// A mirror with only `address`, so `dump` and debuggers never show the key bytes.
     public var customMirror: Mirror { Mirror(self, children: ["address": address], displayStyle: .class) }
 
     private static func nibble(_ c: UInt8) -> UInt8? {
@@ -125,5 +128,6 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
         return Address(lowBytesOf: digest)
     }
 
+    /// The 65-byte uncompressed encoding as `0x`-prefixed hex (130 digits, starting `04`).
     public var description: String { Hex.encode(uncompressed) }
 }

@@ -28,6 +28,7 @@ public enum SigningError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The underlying crypto library failed.
     case crypto(operation: String, reason: String)
 
+    /// A one-line message naming the field or call, without key material; an unsupported keystore value is clipped to 40 characters.
     public var description: String {
         switch self {
         case let .invalidPrivateKey(reason): return "invalid private key: \(reason)"

@@ -11,27 +11,45 @@ import KeeperStore
 public struct AuditReport: Sendable {
     /// A problem with one `Routed` event.
     public struct Discrepancy: Sendable {
+        /// Where the `Routed` log is in the treasury's history.
         public var routedAt: LogPosition
+        /// The transaction that emitted the `Routed` log.
         public var txHash: Bytes32
+        /// The staker the `Routed` event names.
         public var staker: Address
+        /// The reward log the `Routed` event cites.
         public var claim: LogPosition
+        /// The wei the `Routed` event says were contributed.
         public var contributed: UInt256
+        /// What is wrong, in words (a `Routed` with several problems yields one discrepancy per problem).
         public var problem: String
     }
     /// A reward of a registered staker with no `Routed`/`RouteSkipped`.
     public struct Unrouted: Sendable {
+        /// Where the uncited reward log is.
         public var claim: LogPosition
+        /// The staker the reward paid.
         public var staker: Address
+        /// The reward amount, in wei.
         public var amount: UInt256
+        /// The staker's registered share in basis points at the reward's block.
         public var shareBps: UInt16
     }
+    /// First block audited (`--from-block`, by default the treasury's deploy block).
     public var fromBlock: UInt64
+    /// Last block audited, inclusive (`--to-block` capped at the latest block).
     public var toBlock: UInt64
+    /// Number of `Routed` events in the range that were checked.
     public var routedChecked: Int
+    /// Number of `RouteSkipped` events in the range that were checked.
     public var skippedChecked: Int
+    /// Total wei contributed by the `Routed` events that passed every check.
     public var justifiedWei: UInt256
+    /// One entry per problem found with a `Routed` event; empty when the audit passes.
     public var discrepancies: [Discrepancy]
+    /// Findings that move no money, such as a `RouteSkipped` citing no reward log.
     public var notes: [String]
+    /// Rewards of registered stakers in the range that no `Routed` or `RouteSkipped` cites.
     public var unrouted: [Unrouted]
 
     /// True when every routed wei is justified.

@@ -68,8 +68,10 @@ public final class RPCChainReader: ChainReader {
 
     deinit { client.shutdown() }
 
+    /// The chain id every endpoint agrees on (`eth_chainId`); throws when they disagree.
     public func chainID() async throws -> UInt64 { try await client.verifyChainID() }
 
+    /// `eth_blockNumber` for `latest`, otherwise the number of the node's `safe` / `finalized` block.
     public func head(_ tag: HeadTag) async throws -> UInt64 {
         switch tag {
         case .latest: return try await client.blockNumber()
@@ -78,6 +80,7 @@ public final class RPCChainReader: ChainReader {
         }
     }
 
+    /// Headers of `numbers` in order; throws `EngineError.chain` naming the first block that is missing.
     public func blocks(_ numbers: [UInt64]) async throws -> [ChainBlock] {
         var out: [ChainBlock] = []
         out.reserveCapacity(numbers.count)
@@ -90,12 +93,14 @@ public final class RPCChainReader: ChainReader {
         return out
     }
 
+    /// Scans with adaptive `eth_getLogs` ranges of at most `maxLogsRange` blocks, calling `onChunk` per chunk.
     public func logs(addresses: [Address], topics: [[Bytes32]?], from: UInt64, to: UInt64,
                      onChunk: (ClosedRange<UInt64>, [RawLog]) async throws -> Void) async throws {
         let scanner = LogScanner(client: client, filter: LogFilter(addresses: addresses, topics: topics), settings: scan)
         try await scanner.scan(from: from, to: to, onChunk: onChunk)
     }
 
+    /// `eth_call` at the latest block; error code 3 or a "revert" message is `.reverted`, other errors throw.
     public func call(from: Address?, to: Address, data: [UInt8]) async throws -> CallOutcome {
         do {
             return .returned(try await client.call(CallRequest(from: from, to: to, data: data)))
@@ -107,6 +112,7 @@ public final class RPCChainReader: ChainReader {
         }
     }
 
+    /// `eth_estimateGas` of the call, in gas units; throws the RPC error when the node refuses.
     public func estimateGas(from: Address?, to: Address, data: [UInt8]) async throws -> UInt64 {
         try await client.estimateGas(CallRequest(from: from, to: to, data: data))
     }

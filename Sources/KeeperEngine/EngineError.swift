@@ -21,6 +21,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// A store failure, with what the engine was doing.
     case store(operation: String, underlying: String)
 
+    /// The operator message: each config issue on its own line, or the error's text with its remedy.
     public var description: String {
         switch self {
         case let .config(issues):
@@ -52,6 +53,7 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     /// An issue from its parts.
     public init(key: String, line: Int? = nil, message: String) { self.key = key; self.line = line; self.message = message }
 
+    /// `config: <key> (line N): <message>`, the line part only when it is known.
     public var description: String {
         "config: \(key)\(line.map { " (line \($0))" } ?? ""): \(message)"
     }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// Transient RPC failures are logged, recorded as `last_error` and retried; a reorg deeper than the window
 /// or a provider disagreement stops the service with its error.
 public final class IngestService: Service, Sendable {
+    /// The ingestor stepped once per iteration.
     public let ingestor: Ingestor
     let logger: Logger
     let exitWhenCaughtUp: Bool
@@ -19,6 +20,7 @@ public final class IngestService: Service, Sendable {
         self.ingestor = ingestor; self.logger = logger; self.exitWhenCaughtUp = exitWhenCaughtUp; self.monitor = monitor
     }
 
+    /// Prepares, then steps until shutdown, cancellation, catching up (with `exitWhenCaughtUp`) or a fatal error.
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await self.ingestor.prepare() }
         let poll = Duration.milliseconds(Int64(ingestor.config.chain.pollIntervalMs))

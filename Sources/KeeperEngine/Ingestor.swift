@@ -21,9 +21,13 @@ public enum IngestStep: Sendable, Equatable {
 /// on a mismatch the ingestor walks back through the stored window to the common ancestor, deletes what
 /// orphaned blocks produced and replays the surviving events into the registry and intents.
 public final class Ingestor: Sendable {
+    /// The validated configuration (confirmations, start block, ranges, contracts).
     public let config: KeeperConfig
+    /// The reward-event and treasury-event bindings that decode the fetched logs.
     public let bindings: Bindings
+    /// The store each chunk's events, registry, intents, block hashes and cursor commit to.
     public let store: KeeperStore
+    /// The primary chain reader (`rpc_urls`): heads, headers and logs come from it.
     public let chain: any ChainReader
     /// A second provider whose log sets must agree (`verify_rpc_urls`), if configured.
     public let verifier: (any ChainReader)?

@@ -16,6 +16,7 @@ public struct KeeperConfig: Sendable {
         /// The node's `finalized` block.
         case finalized
 
+        /// The TOML form: the depth as a bare number, or `"safe"` / `"finalized"` quoted.
         public var description: String {
             switch self {
             case let .blocks(n): return "\(n)"
@@ -99,9 +100,13 @@ public struct KeeperConfig: Sendable {
         public var readyMaxLagBlocks: UInt64 = 10
     }
 
+    /// The `[chain]` table: endpoints, chain id, confirmations and ingestion ranges.
     public var chain: Chain
+    /// The `[contracts]` table: the staking contract, its ABI and reward event, and the treasury.
     public var contracts: Contracts
+    /// The `[keeper]` table: store folder, keys, batching, fee cap and routing policy.
     public var keeper: Keeper
+    /// The `[metrics]` table: the Prometheus listen address and the readiness lag threshold.
     public var metrics: Metrics
     /// The file it was loaded from.
     public var path: String

@@ -7,8 +7,11 @@ import KeeperStore
 public struct PlanReport: Sendable {
     /// One simulated batch.
     public struct Batch: Sendable {
+        /// The pending intents in this batch, in claim order (at most `max_batch`).
         public var intents: [RouteIntent]
+        /// Length in bytes of the batch's `route(claims)` calldata.
         public var calldataSize: Int
+        /// Sum of the intents' expected contributions, in wei.
         public var expectedTotal: UInt256
         /// `route`'s return value (total pulled) when the call did not revert.
         public var simulatedTotal: UInt256?
@@ -16,10 +19,14 @@ public struct PlanReport: Sendable {
         public var revert: String?
         /// Claims the treasury would skip, with the reason found by a per-claim check.
         public var skips: [(claim: LogPosition, reason: String)]
+        /// `eth_estimateGas` for the batch; nil when the call reverted or the estimate failed.
         public var estimatedGas: UInt64?
+        /// Why the gas estimate failed; nil when it succeeded or was not attempted (the call reverted).
         public var gasError: String?
     }
+    /// The batches in the order they would be sent; empty when nothing is pending.
     public var batches: [Batch]
+    /// The `from` of every simulation (`simulate_from`); nil simulates without a sender.
     public var simulateFrom: Address?
 
     /// The calldata of `route(claims)` for `intents`.

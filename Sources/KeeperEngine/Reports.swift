@@ -4,18 +4,31 @@ import KeeperStore
 
 /// `status`: where ingestion stands (store, read-only) and how far behind the chain it is.
 public struct StatusReport: Sendable {
+    /// The chain id the store is bound to (the configured `chain_id` while the store has no identity yet).
     public var chainID: UInt64
+    /// The latest block number from the RPC; nil when no chain reader was given or the query failed.
     public var head: UInt64?
+    /// Why the head query failed; nil when it succeeded or no chain reader was given.
     public var headError: String?
+    /// head − n for `confirmations = n`; nil with safe/finalized, without a head, or while the chain is shorter than n.
     public var target: UInt64?
+    /// The next block to ingest (the store's `next_block`); nil before ingestion has started.
     public var cursor: UInt64?
+    /// Number of reorgs the ingestor handled (entries in the store's reorg log).
     public var reorgsSeen: UInt64
+    /// Number of reorgs deeper than `reorg_window` that halted ingestion (the `deep_reorgs` counter).
     public var deepReorgs: UInt64
+    /// Number of reward events stored.
     public var rewardEvents: Int
+    /// Number of route intents per state; a state with none may be absent.
     public var intents: [IntentState: Int]
+    /// Stakers registered now (their last treasury event was `OptedIn`).
     public var registeredStakers: Int
+    /// Stakers that ever registered, including those that opted out since.
     public var knownStakers: Int
+    /// Routing transactions in the `signed` or `sent` state.
     public var inFlightTransactions: Int
+    /// The last error recorded in the store's `last_error` meta; nil when none was recorded.
     public var lastError: String?
 
     /// Blocks between the last ingested block and the head (nil when the head is unknown).
@@ -78,17 +91,26 @@ public struct StatusReport: Sendable {
 public struct RegistrationsReport: Sendable {
     /// One staker's row.
     public struct Row: Sendable {
+        /// The staker's address.
         public var staker: Address
+        /// True while the staker is registered, false once it opted out.
         public var registered: Bool
+        /// The share in basis points of the staker's last `OptedIn` (kept after opt-out).
         public var shareBps: UInt16
+        /// The block from which the staker's current registration takes effect.
         public var sinceBlock: UInt64
+        /// Wei contributed for this staker, summed over the stored `Routed` events.
         public var totalContributed: UInt256
+        /// Number of stored reward events paid to this staker.
         public var rewardsSeen: Int
+        /// Number of this staker's intents in the `routed` state.
         public var rewardsRouted: Int
+        /// Number of this staker's intents still `pending` or `sent`.
         public var rewardsPending: Int
         /// Skipped rewards by reason (`policy: …`, `lapsed: …`, treasury reason names).
         public var skipped: [String: Int]
     }
+    /// One row per staker in address order; opted-out stakers only with `includeOptedOut`.
     public var rows: [Row]
 
     /// Builds the report from the store; `includeOptedOut` adds stakers no longer registered.

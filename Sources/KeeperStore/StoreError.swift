@@ -12,6 +12,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file carries migrations this build does not know (written by a newer keeper).
     case newerSchema(unknown: [String])
 
+    /// A message naming the operation, table, column or file (with a remedy where one exists), never bound SQL values.
     public var description: String {
         switch self {
         case let .sqlite(operation, code, message):

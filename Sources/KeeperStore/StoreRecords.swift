@@ -10,7 +10,9 @@ public struct LogPosition: Hashable, Comparable, Sendable, CustomStringConvertib
     /// A position from its parts.
     public init(block: UInt64, logIndex: UInt32) { self.block = block; self.logIndex = logIndex }
 
+    /// Chain order: by block number, then by log index within the block.
     public static func < (a: LogPosition, b: LogPosition) -> Bool { (a.block, a.logIndex) < (b.block, b.logIndex) }
+    /// `block:logIndex`, e.g. `1234:5`.
     public var description: String { "\(block):\(logIndex)" }
 }
 
