@@ -208,6 +208,15 @@ extension StoreWriter {
                  [reason, Int64(clamping: claim.block), Int64(claim.logIndex)])
     }
 
+    /// Returns claims the simulation judged skippable (`policy_skipped`, reason starting `simulation:`) to
+    /// `pending`, so they are simulated again (a staker may have raised the allowance; a node may have
+    /// answered from a stale view). Returns how many.
+    @discardableResult
+    public func reopenSimulationSkips() throws -> Int {
+        try exec("UPDATE intents SET state = 'pending', reason = NULL WHERE state = 'policy_skipped' AND reason LIKE 'simulation:%'")
+        return db.changesCount
+    }
+
     /// Records that the simulation says the treasury would skip `claim`: `policy_skipped` with `reason`.
     public func markWouldSkip(_ claim: LogPosition, reason: String) throws {
         try exec("UPDATE intents SET state = 'policy_skipped', reason = ? WHERE claim_block = ? AND claim_log_index = ? AND state = 'pending'",

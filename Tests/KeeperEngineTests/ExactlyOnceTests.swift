@@ -93,6 +93,20 @@ final class ExactlyOnceTests: XCTestCase {
             return open.0 == 0 && open.1 == 0
         }
         rig.stopDaemon()
+        if !settled {
+            // Where each missing claim stands in the store, and what the keeper logged about it.
+            let log = rig.log().split(separator: "\n")
+            for m in verdict["missing"] as? [String] ?? [] {
+                let parts = m.split(separator: ":").compactMap { UInt64($0) }
+                let intent = parts.count == 2 ? try rig.store().read { r in try r.intent(at: LogPosition(block: parts[0], logIndex: UInt32(parts[1]))) } : nil
+                print("missing \(m): store \(intent.map { "\($0.state) \($0.reason ?? "")" } ?? "no intent")")
+                for line in log where line.contains("claim=\(m)") || line.contains("first=\(m)") { print("  \(line.prefix(300))") }
+            }
+            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-once-failure-\(Env.seed)")
+            try? FileManager.default.removeItem(at: kept)
+            try? FileManager.default.copyItem(at: rig.dir, to: kept)
+            print("kept the failed run's keeper log and store in \(kept.path)")
+        }
         XCTAssertTrue(settled, "not settled: \(verdict) \n\(rig.log().suffix(3000))")
         XCTAssertEqual((verdict["duplicates"] as? [Any])?.count, 0, "claims routed twice: \(verdict)")
         XCTAssertEqual((verdict["unexpected"] as? [Any])?.count, 0, "claims routed that should not be: \(verdict)")

@@ -23,6 +23,9 @@ public final class Submitter: @unchecked Sendable {
     let fees: FeePolicy
     var lastDeferral: String?
     var lastDryRun: String?
+    var lastRecheck: UInt64 = 0
+    /// Blocks between re-simulations of claims once judged skippable (they are never given up on for good).
+    public static let recheckBlocks: UInt64 = 20
 
     /// Set by tests: called between the journal commit and the broadcast (the fault test's kill point).
     public var afterJournal: (@Sendable () -> Void)?
@@ -81,10 +84,24 @@ public final class Submitter: @unchecked Sendable {
 
     /// Sends at most one new batch.
     public func submitOnce() async throws -> Outcome {
-        let (open, pending, spent) = try store.read { r in
-            (try r.openNonces(), try r.intents(states: [.pending]),
+        if !settings.dryRun {
+            let head = try await chain.headNumber()
+            if head >= lastRecheck &+ Self.recheckBlocks {
+                lastRecheck = head
+                let n = try store.write { w in try w.reopenSimulationSkips() }
+                if n > 0 { logger.debug("re-simulating claims once judged skippable", metadata: ["claims": "\(n)"]) }
+            }
+        }
+        let (open, allPending, inFlight, spent) = try store.read { r in
+            (try r.openNonces(), try r.intents(states: [.pending]), try r.intents(states: [.sent]),
              try r.journaledContribution(since: Int64(Date().timeIntervalSince1970) - 86_400))
         }
+        // The treasury keeps one mark per staker (the last routed position) and skips anything at or before it
+        // as DUPLICATE: a staker's claims must reach the chain in (block, log index) order. So a staker with a
+        // claim in flight gets no new claim until it settles — were that transaction superseded, its claims
+        // return to pending and must not find a later claim of theirs routed first.
+        let busy = Set(inFlight.map(\.staker))
+        let pending = allPending.filter { !busy.contains($0.staker) }
         if pending.isEmpty { return .idle }
         if !settings.dryRun && open.count >= settings.maxInFlight { return .idle }
         if let why = try await gate.pauseReason(chain: reader) { return deferred(why) }
@@ -106,8 +123,10 @@ public final class Submitter: @unchecked Sendable {
                         try store.write { w in for s in skips { try w.markWouldSkip(s.claim, reason: "simulation: \(s.reason)") } }
                     }
                     for s in skips { logger.notice("claim would be skipped; not sent", metadata: ["claim": "\(s.claim)", "reason": "\(s.reason)"]) }
-                    let skipped = Set(skips.map(\.claim))
-                    batch.removeAll { skipped.contains($0.claim) }
+                    // A staker's later claims wait with the skipped one (chain order; re-evaluated next poll).
+                    var firstSkip: [Address: LogPosition] = [:]
+                    for s in skips { if let i = batch.first(where: { $0.claim == s.claim }), firstSkip[i.staker] == nil { firstSkip[i.staker] = s.claim } }
+                    batch.removeAll { i in firstSkip[i.staker].map { i.claim >= $0 } ?? false }
                     if batch.isEmpty { return .idle }
                     data = try PlanReport.calldata(batch)
                 }
