@@ -84,10 +84,22 @@ public struct KeeperConfig: Sendable {
         public var minRouteWei: UInt256
         /// While this file exists, submission stops (`pause_file`).
         public var pauseFile: String?
-        /// Cap on wei routed per UTC day, none when absent (`max_routed_per_day_wei`).
+        /// Cap on wei routed per rolling 24 h, none when absent (`max_routed_per_day` in tokens, or
+        /// `max_routed_per_day_wei` in wei).
         public var maxRoutedPerDayWei: UInt256?
         /// The `from` of `plan`'s simulations (`simulate_from`); the keystore's address once keys are wired.
         public var simulateFrom: Address?
+        /// Blocks without a receipt before a transaction is replaced with bumped fees (`replace_after_blocks`, default 3).
+        public var replaceAfterBlocks: UInt64 = 3
+        /// Cap on wei routed per transaction, none when absent (`max_routed_per_tx` in tokens, or
+        /// `max_routed_per_tx_wei` in wei).
+        public var maxRoutedPerTxWei: UInt256? = nil
+        /// A warning below this keeper ETH balance, in wei (`min_balance_eth`, default 0.01 ETH).
+        public var minBalanceWei: UInt256 = KeeperConfig.defaultMinBalanceWei
+        /// Reverted batches before a claim is parked (`max_revert_attempts`, default 3).
+        public var maxRevertAttempts: Int = 3
+        /// Nonces in flight at once (`max_in_flight`, default 4).
+        public var maxInFlight: Int = 4
     }
 
     /// `[metrics]`.
@@ -113,6 +125,30 @@ public struct KeeperConfig: Sendable {
 
     /// The environment-variable prefix of overrides: `EXPANSION_KEEPER_<SECTION>_<KEY>`.
     public static let envPrefix = "EXPANSION_KEEPER_"
+
+    /// 0.01 ETH in wei, the default of `min_balance_eth`.
+    public static let defaultMinBalanceWei = UInt256(UInt64(10_000_000_000_000_000))
+
+    /// A token amount with 18 decimals, written as a decimal string ("1", "0.5", "1000.000000000000000001"),
+    /// to wei exactly; nil for anything else (signs, exponents, blanks, more than 18 fractional digits, > 2^256-1).
+    public static func parseTokenAmount(_ text: String) -> UInt256? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = String(parts[0])
+        let frac = parts.count > 1 ? String(parts[1]) : ""
+        guard !whole.isEmpty, parts.count == 1 || !frac.isEmpty, frac.count <= 18,
+              frac.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return try? UInt256(decimal: whole + frac + String(repeating: "0", count: 18 - frac.count))
+    }
+
+    /// Wei as a token amount with 18 decimals, trailing zeros dropped ("1", "0.01"); the inverse of `parseTokenAmount`.
+    public static func formatTokenAmount(_ wei: UInt256) -> String {
+        let digits = wei.decimalString
+        let padded = String(repeating: "0", count: max(0, 19 - digits.count)) + digits
+        let whole = padded.dropLast(18)
+        var frac = padded.suffix(18)
+        while frac.last == "0" { frac = frac.dropLast() }
+        return frac.isEmpty ? String(whole) : "\(whole).\(frac)"
+    }
 
     /// Loads and validates `path` (with environment overrides); throws `.config` listing every problem.
     /// `checkKeys` also requires keystore/password_file (when not dry-run) and checks they are readable.
@@ -159,7 +195,9 @@ enum ConfigSchema {
         "contracts": ["staking", "staking_abi", "reward_event", "reward_staker_field", "reward_amount_field",
                       "treasury", "treasury_deploy_block"],
         "keeper": ["data_dir", "keystore", "password_file", "dry_run", "max_batch", "max_fee_per_gas_gwei",
-                   "min_route_wei", "pause_file", "max_routed_per_day_wei", "simulate_from"],
+                   "min_route_wei", "pause_file", "max_routed_per_day", "max_routed_per_day_wei", "max_routed_per_tx",
+                   "max_routed_per_tx_wei", "simulate_from", "replace_after_blocks", "min_balance_eth",
+                   "max_revert_attempts", "max_in_flight"],
         "metrics": ["listen", "allow_remote", "ready_max_lag_blocks"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
@@ -334,6 +372,38 @@ struct ConfigParser {
         }
     }
 
+    /// A token amount (18 decimals) as a decimal string, or a non-negative integer of whole tokens.
+    mutating func tokens(_ key: String) -> UInt256?? {
+        guard let s = settings[key] else { return .some(nil) }
+        let expected = "expected a token amount as a decimal string with at most 18 decimals (e.g. \"0.5\")"
+        switch s.value {
+        case let .int(i) where i >= 0:
+            return .some(UInt256(UInt64(i)).multipliedReportingOverflow(by: UInt256(UInt64(1_000_000_000_000_000_000))).partialValue)
+        case let .string(t):
+            if let v = KeeperConfig.parseTokenAmount(t) { return .some(v) }
+            issue(key, "\(expected), got \"\(t)\"")
+            return nil
+        case .double:
+            issue(key, "\(expected); quote it (\"0.5\", not 0.5) so it is exact")
+            return nil
+        default:
+            issue(key, expected)
+            return nil
+        }
+    }
+
+    /// A cap given either in tokens (`tokensKey`) or in wei (`weiKey`), not both.
+    mutating func cap(tokens tokensKey: String, wei weiKey: String) -> UInt256?? {
+        let t = tokens(tokensKey)
+        let w = wei(weiKey)
+        if settings[tokensKey] != nil && settings[weiKey] != nil {
+            issue(tokensKey, "set either \(tokensKey.dropFirst("keeper.".count)) (tokens) or \(weiKey.dropFirst("keeper.".count)) (wei), not both")
+            return nil
+        }
+        guard let t, let w else { return nil }
+        return .some(t ?? w)
+    }
+
     mutating func urls(_ key: String, required: Bool) -> [String]? {
         guard let s = settings[key] else {
             if required { issue(key, "missing (required): a list of http(s) URLs") }
@@ -446,7 +516,12 @@ struct ConfigParser {
         let maxFee = double("keeper.max_fee_per_gas_gwei", default: 5.0)
         let minRoute = wei("keeper.min_route_wei")
         let pauseFile = string("keeper.pause_file", required: false)
-        let perDay = wei("keeper.max_routed_per_day_wei")
+        let perDay = cap(tokens: "keeper.max_routed_per_day", wei: "keeper.max_routed_per_day_wei")
+        let perTx = cap(tokens: "keeper.max_routed_per_tx", wei: "keeper.max_routed_per_tx_wei")
+        let replaceAfter = uint("keeper.replace_after_blocks", default: 3, range: 1...10_000)
+        let minBalance = tokens("keeper.min_balance_eth")
+        let maxReverts = uint("keeper.max_revert_attempts", default: 3, range: 1...1_000)
+        let maxInFlight = uint("keeper.max_in_flight", default: 4, range: 1...256)
         let simulateFrom = settings["keeper.simulate_from"] == nil ? Address?.none : address("keeper.simulate_from")
 
         // [metrics]
@@ -459,7 +534,8 @@ struct ConfigParser {
 
         guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
               let maxIngest, let staking, let abiPath, let treasury, let deployBlock, let dataDir, let dryRun, let maxBatch,
-              let maxFee, let minRoute, let perDay else {
+              let maxFee, let minRoute, let perDay, let perTx, let replaceAfter, let minBalance, let maxReverts,
+              let maxInFlight else {
             if issues.isEmpty { issues.append(ConfigIssue(key: "file", message: "invalid configuration")) }
             throw .config(issues)
         }
@@ -470,7 +546,10 @@ struct ConfigParser {
                              rewardAmountField: amountField, treasury: treasury, treasuryDeployBlock: deployBlock),
             keeper: .init(dataDir: resolve(dataDir), keystore: keystore.map(resolve), passwordFile: passwordFile.map(resolve),
                           dryRun: dryRun, maxBatch: Int(maxBatch), maxFeePerGasGwei: maxFee, minRouteWei: minRoute ?? .zero,
-                          pauseFile: pauseFile.map(resolve), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom),
+                          pauseFile: pauseFile.map(resolve), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom,
+                          replaceAfterBlocks: replaceAfter, maxRoutedPerTxWei: perTx,
+                          minBalanceWei: minBalance ?? KeeperConfig.defaultMinBalanceWei, maxRevertAttempts: Int(maxReverts),
+                          maxInFlight: Int(maxInFlight)),
             metrics: .init(listen: listen, allowRemote: allowRemote ?? false, readyMaxLagBlocks: readyLag ?? 10), path: path)
     }
 }
@@ -494,6 +573,10 @@ extension KeeperConfig {
         out += "dry_run = \(keeper.dryRun)\nmax_batch = \(keeper.maxBatch)\nmax_fee_per_gas_gwei = \(keeper.maxFeePerGasGwei)\n"
         out += "min_route_wei = \(q(keeper.minRouteWei.decimalString))\npause_file = \(keeper.pauseFile.map(q) ?? "# not set")\n"
         out += "max_routed_per_day_wei = \(keeper.maxRoutedPerDayWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
+        out += "max_routed_per_tx_wei = \(keeper.maxRoutedPerTxWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
+        out += "replace_after_blocks = \(keeper.replaceAfterBlocks)\n"
+        out += "min_balance_eth = \(q(KeeperConfig.formatTokenAmount(keeper.minBalanceWei)))\n"
+        out += "max_revert_attempts = \(keeper.maxRevertAttempts)\nmax_in_flight = \(keeper.maxInFlight)\n"
         out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (the keeper's address once keys are wired)")\n\n"
         out += "[metrics]\nlisten = \(q(metrics.listen))\nallow_remote = \(metrics.allowRemote)\n"
         out += "ready_max_lag_blocks = \(metrics.readyMaxLagBlocks)\n"

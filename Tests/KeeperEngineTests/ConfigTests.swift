@@ -72,6 +72,62 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(section.contains { $0.key == "chian" && $0.message.contains("unknown section") }, "\(section)")
     }
 
+    func testSubmissionKeysParseExactlyAndBadValuesNameTheirKey() throws {
+        let keys = """
+        replace_after_blocks = 5
+        max_routed_per_day = "1000.5"
+        max_routed_per_tx = "0.000000000000000001"
+        min_balance_eth = "0.25"
+        max_revert_attempts = 7
+        max_in_flight = 2
+
+        """
+        let path = dir.appendingPathComponent("k.toml").path
+        XCTAssertEqual(try issues(good(append: keys)), [])
+        let cfg = try KeeperConfig.load(path: path, environment: [:])
+        XCTAssertEqual(cfg.keeper.replaceAfterBlocks, 5)
+        XCTAssertEqual(cfg.keeper.maxRoutedPerDayWei, try UInt256(decimal: "1000500000000000000000"))
+        XCTAssertEqual(cfg.keeper.maxRoutedPerTxWei, UInt256(UInt64(1)))
+        XCTAssertEqual(cfg.keeper.minBalanceWei, try UInt256(decimal: "250000000000000000"))
+        XCTAssertEqual(cfg.keeper.maxRevertAttempts, 7)
+        XCTAssertEqual(cfg.keeper.maxInFlight, 2)
+        let settings = SubmissionSettings(config: cfg)
+        XCTAssertEqual(settings.replaceAfterBlocks, 5)
+        XCTAssertEqual(settings.maxRoutedPerTx, UInt256(UInt64(1)))
+        XCTAssertEqual(settings.maxInFlight, 2)
+        let text = cfg.renderTOML()
+        XCTAssertTrue(text.contains("max_routed_per_day_wei = \"1000500000000000000000\"") && text.contains("min_balance_eth = \"0.25\""), text)
+
+        let defaults = try KeeperConfig.load(path: { try! good().write(toFile: path, atomically: true, encoding: .utf8); return path }(),
+                                             environment: ["EXPANSION_KEEPER_KEEPER_MAX_ROUTED_PER_TX": "2.5",
+                                                           "EXPANSION_KEEPER_KEEPER_REPLACE_AFTER_BLOCKS": "9"])
+        XCTAssertEqual(defaults.keeper.maxRoutedPerTxWei, try UInt256(decimal: "2500000000000000000"), "generic environment override")
+        XCTAssertEqual(defaults.keeper.replaceAfterBlocks, 9)
+        XCTAssertNil(defaults.keeper.maxRoutedPerDayWei)
+        XCTAssertEqual(defaults.keeper.minBalanceWei, try UInt256(decimal: "10000000000000000"), "0.01 ETH by default")
+        XCTAssertEqual(defaults.keeper.maxRevertAttempts, 3)
+        XCTAssertEqual(defaults.keeper.maxInFlight, 4)
+
+        let tooPrecise = good(append: "max_routed_per_tx = \"0.0000000000000000001\"\n")
+        let bad = try issues(tooPrecise)
+        XCTAssertEqual(bad.map(\.key), ["keeper.max_routed_per_tx"], "\(bad)")
+        let line = tooPrecise.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("max_routed_per_tx") }.map { $0 + 1 }
+        XCTAssertEqual(bad.first?.line, line)
+        XCTAssertTrue(bad.first?.message.contains("at most 18 decimals") == true, "\(bad)")
+        for (value, key) in [("min_balance_eth = 0.5", "keeper.min_balance_eth"), ("max_routed_per_day = \"-1\"", "keeper.max_routed_per_day"),
+                             ("max_routed_per_day = \"1e18\"", "keeper.max_routed_per_day"), ("max_routed_per_tx = \"1.\"", "keeper.max_routed_per_tx"),
+                             ("replace_after_blocks = 0", "keeper.replace_after_blocks"), ("max_in_flight = \"two\"", "keeper.max_in_flight"),
+                             ("max_revert_attempts = -1", "keeper.max_revert_attempts"),
+                             ("max_routed_per_day = \"1\"\nmax_routed_per_day_wei = \"5\"", "keeper.max_routed_per_day")] {
+            let list = try issues(good(append: value + "\n"))
+            XCTAssertEqual(list.map(\.key), [key], "\(value): \(list)")
+        }
+        let both = try issues(good(append: "max_routed_per_tx = \"1\"\nmax_routed_per_tx_wei = \"5\"\n"))
+        XCTAssertTrue(both.first?.message.contains("not both") == true, "\(both)")
+        let env = try issues(good(), env: ["EXPANSION_KEEPER_KEEPER_MIN_BALANCE_ETH": "lots"])
+        XCTAssertEqual(env.map(\.key), ["keeper.min_balance_eth (from EXPANSION_KEEPER_KEEPER_MIN_BALANCE_ETH)"], "\(env)")
+    }
+
     func testBadChecksumNamesKey() throws {
         let list = try issues(good(["0x321b7ff75154472B18EDb199033fF4D116F340Ff": "0x321B7ff75154472B18EDb199033fF4D116F340Ff"]))
         XCTAssertEqual(list.first?.key, "contracts.staking")

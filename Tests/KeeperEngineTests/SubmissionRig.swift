@@ -113,7 +113,7 @@ final class SubmissionRig {
         p.executableURL = URL(fileURLWithPath: Env.binary)
         p.arguments = ["run", "--config", configPath] + arguments
         var env = ProcessInfo.processInfo.environment
-        env["EXPANSION_KEEPER_SUBMIT_REPLACE_AFTER_BLOCKS"] = "2"
+        env["EXPANSION_KEEPER_KEEPER_REPLACE_AFTER_BLOCKS"] = "2"
         for (k, v) in daemonEnvironment { env[k] = v }
         for (k, v) in extraEnvironment { env[k] = v }
         p.environment = env

@@ -93,18 +93,19 @@ final class SubmissionUnitTests: XCTestCase {
         dry_run = true
         max_batch = 3
         max_routed_per_day_wei = "100"
+        max_routed_per_tx = "0.00000000000000005"
         """.write(toFile: cfgPath, atomically: true, encoding: .utf8)
         let cfg = try KeeperConfig.load(path: cfgPath, environment: [:])
-        var s = SubmissionSettings(config: cfg, environment: ["EXPANSION_KEEPER_SUBMIT_MAX_ROUTED_PER_TX_WEI": "50"])
+        var s = SubmissionSettings(config: cfg)
         XCTAssertEqual(s.pauseFile, "\(dir.path)/data/PAUSE")
         let gate = SafetyGate(settings: s, treasury: cfg.contracts.treasury)
         let pending = [intent(1, 20), intent(2, 20), intent(3, 20), intent(4, 20)]
         XCTAssertEqual(gate.admit(pending, spentToday: .zero).batch.map(\.claim.block), [1, 2], "per-tx cap 50")
         XCTAssertEqual(gate.admit(pending, spentToday: UInt256(UInt64(70))).batch.map(\.claim.block), [1], "30 left today")
         let day = gate.admit(pending, spentToday: UInt256(UInt64(100)))
-        XCTAssertTrue(day.batch.isEmpty); XCTAssertTrue(day.deferred?.contains("max_routed_per_day_wei") == true, "\(day)")
+        XCTAssertTrue(day.batch.isEmpty); XCTAssertTrue(day.deferred?.contains("max_routed_per_day") == true, "\(day)")
         let big = gate.admit([intent(9, 60)], spentToday: .zero)
-        XCTAssertTrue(big.deferred?.contains("exceeds max_routed_per_tx_wei") == true, "\(big)")
+        XCTAssertTrue(big.deferred?.contains("exceeds max_routed_per_tx") == true, "\(big)")
         s.maxRoutedPerTx = nil; s.maxRoutedPerDay = nil
         XCTAssertEqual(SafetyGate(settings: s, treasury: .zero).admit(pending, spentToday: .zero).batch.count, 3, "max_batch")
     }

@@ -53,10 +53,10 @@ public struct SafetyGate: Sendable {
         for i in intents.prefix(settings.maxBatch) {
             let next = total.addingReportingOverflow(i.expected).partialValue
             if let cap = settings.maxRoutedPerTx, next > cap {
-                return (out, out.isEmpty ? "claim \(i.claim) alone (\(i.expected) wei) exceeds max_routed_per_tx_wei (\(cap))" : nil)
+                return (out, out.isEmpty ? "claim \(i.claim) alone (\(i.expected) wei) exceeds max_routed_per_tx (\(cap) wei)" : nil)
             }
             if let left = dayLeft, next > left {
-                return (out, out.isEmpty ? "max_routed_per_day_wei reached (\(spentToday) wei in the last 24 h)" : nil)
+                return (out, out.isEmpty ? "max_routed_per_day reached (\(spentToday) wei in the last 24 h)" : nil)
             }
             out.append(i)
             total = next

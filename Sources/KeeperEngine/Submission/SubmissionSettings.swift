@@ -13,9 +13,9 @@ public struct SubmissionSettings: Sendable {
     public var maxFeePerGas: UInt256
     /// Blocks without a receipt before a replacement (`replace_after_blocks`, default 3).
     public var replaceAfterBlocks: UInt64
-    /// Cap on contributions per transaction (`max_routed_per_tx_wei`), nil for none.
+    /// Cap on contributions per transaction (`max_routed_per_tx` / `max_routed_per_tx_wei`), nil for none.
     public var maxRoutedPerTx: UInt256?
-    /// Cap on contributions per rolling 24 h (`max_routed_per_day_wei`), nil for none.
+    /// Cap on contributions per rolling 24 h (`max_routed_per_day` / `max_routed_per_day_wei`), nil for none.
     public var maxRoutedPerDay: UInt256?
     /// Warn below this balance (`min_balance_eth`, default 0.01 ETH), in wei.
     public var minBalance: UInt256
@@ -30,10 +30,8 @@ public struct SubmissionSettings: Sendable {
     /// Gas estimate margin: limit = estimate × (100 + margin) / 100 + 10,000.
     public var gasMarginPercent: UInt64 = 25
 
-    /// Settings from a loaded config; `environment` may override the keys the config file does not carry yet
-    /// (`EXPANSION_KEEPER_SUBMIT_REPLACE_AFTER_BLOCKS`, `…_MAX_ROUTED_PER_TX_WEI`, `…_MIN_BALANCE_ETH`,
-    /// `…_MAX_REVERT_ATTEMPTS`, `…_MAX_IN_FLIGHT`).
-    public init(config: KeeperConfig, dryRun: Bool? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Settings from a loaded config (its `[keeper]` keys, environment overrides already applied by the loader).
+    public init(config: KeeperConfig, dryRun: Bool? = nil) {
         switch config.chain.confirmations {
         case let .blocks(n): confirmations = max(1, n)
         case .safe, .finalized: confirmations = 1
@@ -44,12 +42,11 @@ public struct SubmissionSettings: Sendable {
         maxRoutedPerDay = config.keeper.maxRoutedPerDayWei
         self.dryRun = dryRun ?? config.keeper.dryRun
         pauseFile = config.keeper.pauseFile ?? (config.keeper.dataDir as NSString).appendingPathComponent("PAUSE")
-        let e = { (k: String) in environment["EXPANSION_KEEPER_SUBMIT_" + k] }
-        replaceAfterBlocks = e("REPLACE_AFTER_BLOCKS").flatMap(UInt64.init) ?? 3
-        maxRoutedPerTx = e("MAX_ROUTED_PER_TX_WEI").flatMap { try? UInt256(parsing: $0) }
-        minBalance = Self.wei(gwei: (e("MIN_BALANCE_ETH").flatMap(Double.init) ?? 0.01) * 1e9)
-        maxRevertAttempts = e("MAX_REVERT_ATTEMPTS").flatMap(Int.init) ?? 3
-        maxInFlight = max(1, e("MAX_IN_FLIGHT").flatMap(Int.init) ?? 4)
+        replaceAfterBlocks = max(1, config.keeper.replaceAfterBlocks)
+        maxRoutedPerTx = config.keeper.maxRoutedPerTxWei
+        minBalance = config.keeper.minBalanceWei
+        maxRevertAttempts = max(1, config.keeper.maxRevertAttempts)
+        maxInFlight = max(1, config.keeper.maxInFlight)
     }
 
     /// gwei (decimal, ≥ 0) → wei, exact to the wei for values with up to 9 decimals.
