@@ -11,7 +11,10 @@ export EXPANSION_KEEPER_PYTHON="$root/.venv/bin/python"
 
 echo "== swift build (warnings are errors; layering enforced)" >&2
 swift build --build-tests --explicit-target-dependency-import-check error
+echo "== public API documentation (every public symbol has a /// line)" >&2
+deploy/dev/check_docs.py
 echo "== swift test" >&2
-swift test --skip-build
+# A hung test must not eat CI's budget: bound the whole Swift run.
+timeout --kill-after=60s 40m swift test --skip-build
 echo "== pytest (contracts, local chain)" >&2
 .venv/bin/python -m pytest -q Tests/ContractTests Tests/LocalChain Tests/Operations

@@ -62,10 +62,12 @@ public struct RPCSubmissionChain: SubmissionChain {
     /// A chain over `client`.
     public init(client: RPCClient) { self.client = client }
 
+    /// The account's transaction count at `pending` or `latest`.
     public func nonce(_ address: Address, pending: Bool) async throws -> UInt64 {
         try await client.transactionCount(address, at: pending ? .pending : .latest)
     }
 
+    /// The latest base fee and the median priority fee (50th percentile) of the last five blocks.
     public func fees() async throws -> (nextBaseFee: UInt256, tip: UInt256) {
         let h = try await client.feeHistory(blockCount: 5, newest: .latest, percentiles: [50])
         let base = h.baseFeePerGas.last ?? .zero
@@ -75,8 +77,10 @@ public struct RPCSubmissionChain: SubmissionChain {
         return (base, tip)
     }
 
+    /// The account's balance in wei.
     public func balance(_ address: Address) async throws -> UInt256 { try await client.balance(address) }
 
+    /// Sends a raw signed transaction; the node's answer classified (accepted, already known, nonce too low, …).
     public func broadcast(_ raw: [UInt8]) async -> BroadcastOutcome {
         do {
             _ = try await client.sendRawTransaction(raw)
@@ -86,7 +90,9 @@ public struct RPCSubmissionChain: SubmissionChain {
         }
     }
 
+    /// The receipt of `hash`, nil while it is not mined.
     public func receipt(_ hash: Bytes32) async throws -> Receipt? { try await client.transactionReceipt(hash) }
 
+    /// The latest block number.
     public func headNumber() async throws -> UInt64 { try await client.blockNumber() }
 }

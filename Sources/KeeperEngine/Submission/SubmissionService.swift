@@ -60,6 +60,7 @@ public final class SubmissionService: Service, @unchecked Sendable {
         return try await submitter.submitOnce()
     }
 
+    /// Checks the keeper role, then submits and tracks once per poll until graceful shutdown.
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await self.preflight() }
         let poll = Duration.milliseconds(Int64(max(10, settings.pollIntervalMs)))
