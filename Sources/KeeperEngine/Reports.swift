@@ -1,3 +1,4 @@
+import EthereumABI
 import EthereumCore
 import Foundation
 import KeeperStore
@@ -26,8 +27,28 @@ public struct StatusReport: Sendable {
     public var registeredStakers: Int
     /// Stakers that ever registered, including those that opted out since.
     public var knownStakers: Int
-    /// Routing transactions in the `signed` or `sent` state.
+    /// Nonces with a routing transaction not final yet (`sent`, or `mined` but not `confirmations` deep).
     public var inFlightTransactions: Int
+    /// The pause file (`pause_file`, default `<data_dir>/PAUSE`) exists.
+    public var pauseFilePresent: Bool = false
+    /// The treasury's `paused()`; nil when no chain reader was given or the call failed.
+    public var treasuryPaused: Bool? = nil
+    /// Why the submitter last deferred new batches (the store's `submission_deferred` meta: a pause or a cap),
+    /// nil when it is submitting.
+    public var submissionDeferred: String? = nil
+
+    /// New submissions are stopped by the pause file or the treasury's `paused()`.
+    public var submissionPaused: Bool { pauseFilePresent || treasuryPaused == true }
+
+    /// One line on submission: paused (and by what), deferred (and why), or active.
+    public var submissionText: String {
+        var why: [String] = []
+        if pauseFilePresent { why.append("pause file present") }
+        if treasuryPaused == true { why.append("the treasury is paused()") }
+        if !why.isEmpty { return "paused (" + why.joined(separator: "; ") + ")" }
+        if let submissionDeferred { return "deferred (\(submissionDeferred))" }
+        return "active"
+    }
     /// The last error recorded in the store's `last_error` meta; nil when none was recorded.
     public var lastError: String?
 
@@ -45,14 +66,22 @@ public struct StatusReport: Sendable {
                          cursor: try r.cursor(), reorgsSeen: UInt64(try r.reorgs().count), deepReorgs: try r.counter("deep_reorgs"),
                          rewardEvents: try r.rewardCount(), intents: try r.intentCounts(),
                          registeredStakers: try r.stakers().filter(\.registered).count, knownStakers: try r.stakers().count,
-                         inFlightTransactions: try r.inFlightTransactionCount(), lastError: try r.meta("last_error"))
+                         inFlightTransactions: try r.inFlightTransactionCount(),
+                         submissionDeferred: try r.meta("submission_deferred"), lastError: try r.meta("last_error"))
         }
+        let pauseFile = config.keeper.pauseFile ?? (config.keeper.dataDir as NSString).appendingPathComponent("PAUSE")
+        report.pauseFilePresent = FileManager.default.fileExists(atPath: pauseFile)
         if let chain {
             do {
                 report.head = try await chain.head(.latest)
                 if case let .blocks(n) = config.chain.confirmations, let h = report.head { report.target = h >= n ? h - n : nil }
             } catch {
                 report.headError = "\(error)"
+            }
+            if case let .returned(out)? = try? await chain.call(from: nil, to: config.contracts.treasury,
+                                                                data: try Bindings.paused.encodeCall([])),
+               let v = try? ABIDecoder.decode([.bool], from: out), case let .bool(paused)? = v.first {
+                report.treasuryPaused = paused
             }
         }
         return report
@@ -67,7 +96,9 @@ public struct StatusReport: Sendable {
                 "cursor": JSONOut.orNull(cursor), "last_ingested_block": JSONOut.orNull(cursor.flatMap { $0 > 0 ? $0 - 1 : nil }),
                 "lag_blocks": JSONOut.orNull(lagBlocks), "reorgs_seen": reorgsSeen, "deep_reorgs": deepReorgs,
                 "reward_events": rewardEvents, "intents": counts, "registered_stakers": registeredStakers,
-                "known_stakers": knownStakers, "in_flight_transactions": inFlightTransactions, "last_error": JSONOut.orNull(lastError)]
+                "known_stakers": knownStakers, "in_flight_transactions": inFlightTransactions, "last_error": JSONOut.orNull(lastError),
+                "submission_paused": submissionPaused, "pause_file_present": pauseFilePresent,
+                "treasury_paused": JSONOut.orNull(treasuryPaused), "submission_deferred": JSONOut.orNull(submissionDeferred)]
     }
 
     /// The human table.
@@ -81,6 +112,7 @@ public struct StatusReport: Sendable {
         t.add(["reward events", "\(rewardEvents)"])
         for s in IntentState.allCases { t.add(["intents \(s.rawValue)", "\(intents[s] ?? 0)"]) }
         t.add(["registered stakers", "\(registeredStakers) (of \(knownStakers) ever registered)"])
+        t.add(["submission", submissionText])
         t.add(["in-flight transactions", "\(inFlightTransactions)"])
         t.add(["last error", lastError ?? "none"])
         return t.render()

@@ -220,9 +220,11 @@ public struct StoreReader {
         return out
     }
 
-    /// Transactions not yet settled (state other than mined/replaced/failed), for the submitter.
+    /// Nonces whose journaled transaction is not final yet (`sent`, or `mined` fewer than `confirmations`
+    /// deep): the measure of the submitter's `max_in_flight` (`openNonces`); replacements at one nonce count once.
     public func inFlightTransactionCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions WHERE state IN ('signed', 'sent')") ?? 0
+        let open = JournalState.allCases.filter { !$0.isFinal }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT nonce) FROM transactions WHERE state IN (\(open))") ?? 0
     }
 
     // MARK: reorgs

@@ -21,6 +21,14 @@ public enum JournalState: String, Sendable, CaseIterable {
     case reverted
     /// Its nonce was consumed by another transaction (a replacement, a cancel, an operator's send).
     case superseded
+
+    /// True for the states a transaction never leaves (confirmed, reverted, superseded); `sent` and `mined` are in flight.
+    public var isFinal: Bool {
+        switch self {
+        case .sent, .mined: return false
+        case .confirmed, .reverted, .superseded: return true
+        }
+    }
 }
 
 /// One row of the journal.

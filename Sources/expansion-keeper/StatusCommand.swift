@@ -2,11 +2,11 @@ import ArgumentParser
 import KeeperEngine
 import KeeperStore
 
-/// `expansion-keeper status --config FILE [--json]`: cursor, lag, reorgs, events, intents, stakers, errors.
+/// `expansion-keeper status --config FILE [--json]`: cursor, lag, reorgs, events, intents, stakers, submission, in-flight txs, errors.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Where ingestion stands: chain id, head, cursor, lag, reorgs, events, intents by state, stakers, last error.")
+        abstract: "Where ingestion and submission stand: chain id, head, cursor, lag, reorgs, events, intents by state, stakers, submission paused/deferred, in-flight transactions, last error.")
 
     @OptionGroup var options: KeeperOptions
 

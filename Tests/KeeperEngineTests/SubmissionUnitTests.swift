@@ -110,6 +110,58 @@ final class SubmissionUnitTests: XCTestCase {
         XCTAssertEqual(SafetyGate(settings: s, treasury: .zero).admit(pending, spentToday: .zero).batch.count, 3, "max_batch")
     }
 
+    /// `status` shows a pause (the pause file), the submitter's recorded deferral, and counts every nonce whose
+    /// transaction is not final (`sent` and `mined`), a replacement at the same nonce once.
+    func testStatusShowsPauseDeferralAndInFlightNonces() async throws {
+        let dir = try Env.tempDir("status-pause")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cfgPath = dir.appendingPathComponent("k.toml").path
+        try """
+        [chain]
+        rpc_urls = ["http://127.0.0.1:1"]
+        chain_id = 1337
+        [contracts]
+        staking = "0x0000000000000000000000000000000000000001"
+        staking_abi = "\(Env.repoRoot.appendingPathComponent("ABI/MockVeniceStaking.json").path)"
+        treasury = "0x0000000000000000000000000000000000000002"
+        [keeper]
+        data_dir = "\(dir.path)/data"
+        dry_run = true
+        """.write(toFile: cfgPath, atomically: true, encoding: .utf8)
+        let cfg = try KeeperConfig.load(path: cfgPath, environment: [:])
+        let store = try KeeperStore(directory: cfg.keeper.dataDir)
+        func entry(_ nonce: UInt64, _ tag: UInt8) throws -> NewJournalEntry {
+            NewJournalEntry(nonce: nonce, hash: try Bytes32([UInt8](repeating: tag, count: 32)), raw: [2, tag], gasLimit: 100_000,
+                            maxFeePerGas: gwei, maxPriorityFeePerGas: gwei, createdAt: 1)
+        }
+        try store.write { w in
+            for b in 1...4 as ClosedRange<UInt64> { try w.put(intent(b, 10)) }
+            let first = try w.journal(try entry(0, 1), claims: [LogPosition(block: 1, logIndex: 0)])
+            _ = try w.journalReplacement(try entry(0, 2), replacing: first)
+            let mined = try w.journal(try entry(1, 3), claims: [LogPosition(block: 2, logIndex: 0)])
+            try w.setJournalState(id: mined, .mined, minedBlock: 10)
+            let done = try w.journal(try entry(2, 4), claims: [LogPosition(block: 3, logIndex: 0)])
+            try w.setJournalState(id: done, .confirmed, minedBlock: 11)
+        }
+        var report = try await StatusReport.make(config: cfg, store: store, chain: nil)
+        XCTAssertEqual(report.inFlightTransactions, 2, "nonce 0 (sent, replaced) and nonce 1 (mined, not deep enough)")
+        XCTAssertFalse(report.submissionPaused)
+        XCTAssertTrue(report.text.contains("active"), report.text)
+
+        try store.write { w in try w.setMeta("submission_deferred", "max_routed_per_day reached (100 wei in the last 24 h)") }
+        report = try await StatusReport.make(config: cfg, store: store, chain: nil)
+        XCTAssertFalse(report.submissionPaused)
+        XCTAssertTrue(report.text.contains("deferred (max_routed_per_day reached"), report.text)
+
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(dir.path)/data/PAUSE", contents: nil))
+        report = try await StatusReport.make(config: cfg, store: store, chain: nil)
+        XCTAssertTrue(report.submissionPaused)
+        XCTAssertTrue(report.text.contains("paused (pause file present)"), report.text)
+        XCTAssertEqual(report.json["submission_paused"] as? Bool, true)
+        XCTAssertEqual(report.json["pause_file_present"] as? Bool, true)
+        XCTAssertEqual(report.json["in_flight_transactions"] as? Int, 2)
+    }
+
     func testJournalIsAtomicWithItsClaims() throws {
         let dir = try Env.tempDir("journal")
         defer { try? FileManager.default.removeItem(at: dir) }
