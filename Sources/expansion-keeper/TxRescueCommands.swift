@@ -5,6 +5,18 @@ import JSONRPC
 import KeeperEngine
 import KeeperStore
 
+/// The options of `tx cancel` and `tx replace`.
+struct RescueOptions: ParsableArguments {
+    @Option(help: "The keeper's TOML config file.")
+    var config: String
+
+    @Option(help: "The stuck nonce.")
+    var nonce: UInt64
+
+    @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
+    var maxFeePerGasGwei: Double?
+}
+
 /// Shared by `tx cancel` and `tx replace`: the keeper's key, its store and the transaction at `--nonce`.
 struct RescueContext {
     let cfg: KeeperConfig
@@ -22,6 +34,12 @@ struct RescueContext {
         client = try reporting { try RPCClient(urls: c.chain.rpcURLs) }
         chain = RPCSubmissionChain(client: client)
         journaled = try reporting("store") { [store] in try store.read { r in try r.journal(nonce: nonce) } }
+    }
+
+    /// Refuses a nonce the chain has already consumed (nothing is left to rescue there).
+    func requireUnused(_ nonce: UInt64) async throws {
+        let latest = try await reportingAsync { try await chain.nonce(key.address, pending: false) }
+        guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
     }
 
     /// Fees for a transaction that must replace whatever is pooled at the nonce (the newest journaled one).
@@ -74,21 +92,14 @@ extension TxCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a stuck nonce with a 0-value self-transfer (recorded in the journal; the daemon returns the nonce's claims to the planner).")
 
-        @Option(help: "The keeper's TOML config file.")
-        var config: String
-
-        @Option(help: "The nonce to cancel.")
-        var nonce: UInt64
-
-        @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
-        var maxFeePerGasGwei: Double?
+        @OptionGroup var options: RescueOptions
 
         func run() async throws {
-            let ctx = try RescueContext(config: config, nonce: nonce)
+            let nonce = options.nonce
+            let ctx = try RescueContext(config: options.config, nonce: nonce)
             defer { ctx.client.shutdown() }
-            let latest = try await reportingAsync { try await ctx.chain.nonce(ctx.key.address, pending: false) }
-            guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
-            let f = try await ctx.fees(capGwei: maxFeePerGasGwei)
+            try await ctx.requireUnused(nonce)
+            let f = try await ctx.fees(capGwei: options.maxFeePerGasGwei)
             let tx = EthereumCore.Transaction(kind: .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: []),
                                               chainId: ctx.cfg.chain.chainID, nonce: nonce, gasLimit: 21_000, to: ctx.key.address)
             try await ctx.sendAndRecord(tx, kind: "cancel")
@@ -100,23 +111,16 @@ extension TxCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebroadcast the journaled transaction at a nonce with both fees raised at least 12.5% (recorded in the journal).")
 
-        @Option(help: "The keeper's TOML config file.")
-        var config: String
-
-        @Option(help: "The nonce to replace.")
-        var nonce: UInt64
-
-        @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
-        var maxFeePerGasGwei: Double?
+        @OptionGroup var options: RescueOptions
 
         func run() async throws {
-            let ctx = try RescueContext(config: config, nonce: nonce)
+            let nonce = options.nonce
+            let ctx = try RescueContext(config: options.config, nonce: nonce)
             defer { ctx.client.shutdown() }
             guard let last = ctx.journaled.last else { throw CLIError("--nonce \(nonce): no journaled transaction at this nonce (use tx cancel)") }
-            let latest = try await reportingAsync { try await ctx.chain.nonce(ctx.key.address, pending: false) }
-            guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
+            try await ctx.requireUnused(nonce)
             var tx = try reporting("journaled transaction \(last.hash.hexString)") { try SignedTransaction.decode(last.raw).transaction }
-            let f = try await ctx.fees(capGwei: maxFeePerGasGwei)
+            let f = try await ctx.fees(capGwei: options.maxFeePerGasGwei)
             tx.kind = .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: tx.accessList)
             try await ctx.sendAndRecord(tx, kind: "replace")
         }
