@@ -8,6 +8,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("signing", signingBench),
     ("catchup", catchupBench),
     ("rpc", rpcBench),
+    ("submit", submitBench),
 ]
 
 AllocationCounter.preloadIfPossible()
