@@ -76,10 +76,9 @@ final class SubmissionUnitTests: XCTestCase {
                     expected: UInt256(expected), state: .pending)
     }
 
-    func testCapsAdmitAPrefixAndSayWhy() throws {
-        let dir = try Env.tempDir("caps")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let cfgPath = dir.appendingPathComponent("k.toml").path
+    /// A dry-run config in `dir` whose RPC endpoint is never contacted, with extra `[keeper]` lines.
+    private func offlineConfig(in dir: URL, keeperKeys: String = "") throws -> KeeperConfig {
+        let path = dir.appendingPathComponent("k.toml").path
         try """
         [chain]
         rpc_urls = ["http://127.0.0.1:1"]
@@ -91,11 +90,19 @@ final class SubmissionUnitTests: XCTestCase {
         [keeper]
         data_dir = "\(dir.path)/data"
         dry_run = true
-        max_batch = 3
-        max_routed_per_day_wei = "100"
-        max_routed_per_tx = "0.00000000000000005"
-        """.write(toFile: cfgPath, atomically: true, encoding: .utf8)
-        let cfg = try KeeperConfig.load(path: cfgPath, environment: [:])
+        \(keeperKeys)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return try KeeperConfig.load(path: path, environment: [:])
+    }
+
+    func testCapsAdmitAPrefixAndSayWhy() throws {
+        let dir = try Env.tempDir("caps")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cfg = try offlineConfig(in: dir, keeperKeys: """
+            max_batch = 3
+            max_routed_per_day_wei = "100"
+            max_routed_per_tx = "0.00000000000000005"
+            """)
         var s = SubmissionSettings(config: cfg)
         XCTAssertEqual(s.pauseFile, "\(dir.path)/data/PAUSE")
         let gate = SafetyGate(settings: s, treasury: cfg.contracts.treasury)
@@ -115,20 +122,7 @@ final class SubmissionUnitTests: XCTestCase {
     func testStatusShowsPauseDeferralAndInFlightNonces() async throws {
         let dir = try Env.tempDir("status-pause")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let cfgPath = dir.appendingPathComponent("k.toml").path
-        try """
-        [chain]
-        rpc_urls = ["http://127.0.0.1:1"]
-        chain_id = 1337
-        [contracts]
-        staking = "0x0000000000000000000000000000000000000001"
-        staking_abi = "\(Env.repoRoot.appendingPathComponent("ABI/MockVeniceStaking.json").path)"
-        treasury = "0x0000000000000000000000000000000000000002"
-        [keeper]
-        data_dir = "\(dir.path)/data"
-        dry_run = true
-        """.write(toFile: cfgPath, atomically: true, encoding: .utf8)
-        let cfg = try KeeperConfig.load(path: cfgPath, environment: [:])
+        let cfg = try offlineConfig(in: dir)
         let store = try KeeperStore(directory: cfg.keeper.dataDir)
         func entry(_ nonce: UInt64, _ tag: UInt8) throws -> NewJournalEntry {
             NewJournalEntry(nonce: nonce, hash: try Bytes32([UInt8](repeating: tag, count: 32)), raw: [2, tag], gasLimit: 100_000,
