@@ -59,6 +59,11 @@ public struct Bindings: Sendable {
         7: "NO_ALLOWANCE", 8: "NO_BALANCE", 9: "TRANSFER_FAILED", 10: "OVERFLOW",
     ]
 
+    /// `RouteSkipped` FUTURE: the claim is dated in the routing block or later (it cites no past block).
+    public static let reasonFuture: UInt8 = 4
+    /// `RouteSkipped` ORPHANED: the chain serves another hash for the claim's block (a claim of another fork).
+    public static let reasonOrphaned: UInt8 = 5
+
     /// A reason code's name (`REASON_<n>` when unknown).
     public static func reasonName(_ code: UInt8) -> String { skipReasons[code] ?? "REASON_\(code)" }
 

@@ -9,9 +9,13 @@ public struct ChainBlock: Sendable, Equatable {
     public var hash: Bytes32
     /// The parent's hash.
     public var parentHash: Bytes32
+    /// Seconds since the Unix epoch (0 when unknown).
+    public var timestamp: UInt64
 
     /// A block from its parts.
-    public init(number: UInt64, hash: Bytes32, parentHash: Bytes32) { self.number = number; self.hash = hash; self.parentHash = parentHash }
+    public init(number: UInt64, hash: Bytes32, parentHash: Bytes32, timestamp: UInt64 = 0) {
+        self.number = number; self.hash = hash; self.parentHash = parentHash; self.timestamp = timestamp
+    }
 }
 
 /// Which head the keeper works below.
@@ -42,6 +46,8 @@ public protocol ChainReader: Sendable {
               onChunk: (ClosedRange<UInt64>, [RawLog]) async throws -> Void) async throws
     /// `eth_call` at the latest block.
     func call(from: Address?, to: Address, data: [UInt8]) async throws -> CallOutcome
+    /// `eth_call` against the state after block `block` (`audit` reads allowances and balances in the past).
+    func call(from: Address?, to: Address, data: [UInt8], block: UInt64) async throws -> CallOutcome
     /// `eth_estimateGas`.
     func estimateGas(from: Address?, to: Address, data: [UInt8]) async throws -> UInt64
 }
@@ -86,7 +92,7 @@ public final class RPCChainReader: ChainReader {
         out.reserveCapacity(numbers.count)
         for (n, r) in zip(numbers, try await client.blocks(numbers)) {
             switch r {
-            case let .success(h): out.append(ChainBlock(number: h.number, hash: h.hash, parentHash: h.parentHash))
+            case let .success(h): out.append(ChainBlock(number: h.number, hash: h.hash, parentHash: h.parentHash, timestamp: h.timestamp))
             case let .failure(e): throw EngineError.chain("block \(n): \(e)")
             }
         }
@@ -102,8 +108,17 @@ public final class RPCChainReader: ChainReader {
 
     /// `eth_call` at the latest block; error code 3 or a "revert" message is `.reverted`, other errors throw.
     public func call(from: Address?, to: Address, data: [UInt8]) async throws -> CallOutcome {
+        try await call(from: from, to: to, data: data, tag: .latest)
+    }
+
+    /// `eth_call` at block `block`; as `call(from:to:data:)` otherwise.
+    public func call(from: Address?, to: Address, data: [UInt8], block: UInt64) async throws -> CallOutcome {
+        try await call(from: from, to: to, data: data, tag: .number(block))
+    }
+
+    func call(from: Address?, to: Address, data: [UInt8], tag: BlockTag) async throws -> CallOutcome {
         do {
-            return .returned(try await client.call(CallRequest(from: from, to: to, data: data)))
+            return .returned(try await client.call(CallRequest(from: from, to: to, data: data), at: tag))
         } catch {
             if case let .server(code, message, _) = error, code == 3 || message.lowercased().contains("revert") {
                 return .reverted(message: message, data: error.revertData ?? [])

@@ -132,14 +132,19 @@ public final class Ingestor: Sendable {
             }
             throw EngineError.reorgTooDeep(storedTip: tip.number, checkedDownTo: lowest, window: window)
         }
-        let record = ReorgRecord(oldTip: tip.number, ancestor: ancestor, depth: tip.number - ancestor,
+        var record = ReorgRecord(oldTip: tip.number, ancestor: ancestor, depth: tip.number - ancestor,
                                  detectedAt: Int64(Date().timeIntervalSince1970))
-        try store.write { w in
+        // One store transaction: a kill -9 leaves either the old fork's view (and the next start finds the same
+        // mismatch) or the whole roll-back.
+        record.id = try store.write { w in
+            let id = try w.record(record)
+            try w.undoOrphanedBlocks(above: ancestor, reason:
+                "reorg #\(id): blocks \(ancestor + 1)...\(tip.number) orphaned (depth \(tip.number - ancestor))")
             try w.deleteAbove(ancestor)
             try replay(w)
             try w.setCursor(ancestor + 1)
-            try w.record(record)
             try w.increment("reorgs_seen")
+            return id
         }
         return record
     }
@@ -170,6 +175,10 @@ public final class Ingestor: Sendable {
         let before = range.lowerBound > 0 ? range.lowerBound - 1 : nil
         let storedBefore = try before.flatMap { b in try store.read { r in try r.blockHash(b) } }
         if storedBefore != nil, let before { numbers.insert(before) }
+        // Blocks of the chunk where the store recorded a settlement or a receipt: their canonical hash decides
+        // whether that record still holds (a reorg the stored tip never saw may have orphaned it).
+        let settlements = try store.read { r in try r.settlementBlocks(in: range) }
+        numbers.formUnion(settlements)
         let sorted = numbers.sorted()
         var headers: [UInt64: Bytes32] = [:]
         var i = 0
@@ -188,6 +197,7 @@ public final class Ingestor: Sendable {
         if let verifier { try await crossCheck(verifier, range: range, logs: logs) }
         let events = try logs.map(decode)
         try store.write { w in
+            for n in settlements { if let h = headers[n] { try w.undoSettlements(inBlock: n, unlessHash: h) } }
             try planner.apply(events, to: w)
             for (n, h) in headers where n >= range.lowerBound { try w.putBlock(n, hash: h) }
             for log in logs { try w.putBlock(log.blockNumber, hash: log.blockHash) }
@@ -202,7 +212,11 @@ public final class Ingestor: Sendable {
         var theirs: [RawLog] = []
         try await verifier.logs(addresses: [config.contracts.staking, config.contracts.treasury], topics: [topics],
                                 from: range.lowerBound, to: range.upperBound) { _, chunk in theirs += chunk }
-        func key(_ l: RawLog) -> String { "\(l.blockHash.hexString):\(l.logIndex):\(l.transactionHash.hexString)" }
+        // Each log whole: a provider that altered one field (an amount in `data`, a topic) disagrees.
+        func key(_ l: RawLog) -> String {
+            "\(l.blockHash.hexString):\(l.logIndex):\(l.transactionHash.hexString):\(l.address.lowercased):"
+                + l.topics.map(\.hexString).joined(separator: ",") + ":" + l.data.hexString
+        }
         let a = Set(logs.map(key)), b = Set(theirs.map(key))
         if a != b {
             let onlyOurs = a.subtracting(b).sorted().prefix(3), onlyTheirs = b.subtracting(a).sorted().prefix(3)

@@ -60,7 +60,9 @@ public struct PlanReport: Sendable {
                     if case let .uint(x)? = v.first { return x }; return nil
                 }
                 b.simulatedTotal = total
-                if total != expected { b.skips = try await diagnose(intents, config: config, chain: chain) }
+                if total != expected {
+                    b.skips = try await diagnose(intents, treasury: config.contracts.treasury, from: from, chain: chain)
+                }
                 do { b.estimatedGas = try await chain.estimateGas(from: from, to: config.contracts.treasury, data: data) } catch {
                     b.gasError = "\(error)"
                 }
@@ -70,27 +72,52 @@ public struct PlanReport: Sendable {
         return PlanReport(batches: batches, simulateFrom: from)
     }
 
-    /// Simulates each claim alone; for those that pull nothing (or less than expected), asks the treasury
-    /// for the staker's registration to name the reason.
-    static func diagnose(_ intents: [RouteIntent], config: KeeperConfig, chain: any ChainReader) async throws -> [(claim: LogPosition, reason: String)] {
+    /// Simulates each claim alone from `from` and names, in words, why the treasury would not route those that
+    /// pull less than their contribution: the call reverts, the staker is not registered on chain now, the claim
+    /// predates the registration, the staker gave no allowance, an allowance below the contribution, a balance
+    /// below it — or, when none of these holds, what it would pull instead (e.g. already routed). Used by
+    /// `plan` and by the submitter before it sends a batch.
+    public static func diagnose(_ intents: [RouteIntent], treasury: Address, from: Address?,
+                                chain: any ChainReader) async throws -> [(claim: LogPosition, reason: String)] {
         var out: [(LogPosition, String)] = []
+        var token: Address??
         for i in intents {
-            guard case let .returned(data) = try await chain.call(from: config.keeper.simulateFrom, to: config.contracts.treasury,
-                                                                  data: try calldata([i])) else { continue }
-            let pulled = (try? ABIDecoder.decode([.uint256], from: data)).flatMap { v -> UInt256? in if case let .uint(x)? = v.first { return x }; return nil }
-            if pulled == i.expected { continue }
-            var reason = "pulls \(pulled?.decimalString ?? "?") instead of \(i.expected.decimalString)"
-            if case let .returned(reg) = try await chain.call(from: nil, to: config.contracts.treasury,
-                                                              data: try Bindings.registration.encodeCall([.address(i.staker)])),
-               let v = try? ABIDecoder.decode([.uint(bits: 16), .uint(bits: 64)], from: reg),
-               case let .uint(share) = v[0], case let .uint(since) = v[1] {
-                if share.isZero { reason = "NOT_REGISTERED (the staker is not registered on chain now)" }
-                else if since > UInt256(i.claim.block) { reason = "BEFORE_OPT_IN (registered since block \(since))" }
-                else if pulled?.isZero == true { reason = "already routed, or the transfer would fail (allowance/balance)" }
+            let pulled: UInt256?
+            switch try await chain.call(from: from, to: treasury, data: try calldata([i])) {
+            case let .reverted(message, _): out.append((i.claim, "reverts alone: \(message)")); continue
+            case let .returned(data):
+                pulled = (try? ABIDecoder.decode([.uint256], from: data)).flatMap { v -> UInt256? in if case let .uint(x)? = v.first { return x }; return nil }
             }
-            out.append((i.claim, reason))
+            if pulled == i.expected { continue }
+            out.append((i.claim, try await reason(i, pulled: pulled, treasury: treasury, token: &token, chain: chain)))
         }
         return out
+    }
+
+    static func reason(_ i: RouteIntent, pulled: UInt256?, treasury: Address, token: inout Address??,
+                       chain: any ChainReader) async throws -> String {
+        if case let .returned(reg) = try await chain.call(from: nil, to: treasury, data: try Bindings.registration.encodeCall([.address(i.staker)])),
+           let v = try? ABIDecoder.decode([.uint(bits: 16), .uint(bits: 64)], from: reg),
+           case let .uint(share) = v[0], case let .uint(since) = v[1] {
+            if share.isZero { return "NOT_REGISTERED (the staker is not registered on chain now)" }
+            if since > UInt256(i.claim.block) { return "BEFORE_OPT_IN (registered since block \(since))" }
+        }
+        if token == nil { token = .some(try await AuditReport.rewardToken(treasury: treasury, chain: chain)) }
+        if let t = token ?? nil {
+            func read(_ signature: String, _ args: [ABIValue]) async throws -> UInt256? {
+                guard case let .returned(out) = try await chain.call(from: nil, to: t, data: try ABIFunction(signature: signature).encodeCall(args)),
+                      case let .uint(x)? = try? ABIDecoder.decode([.uint256], from: out).first else { return nil }
+                return x
+            }
+            if let allowance = try await read("allowance(address,address)", [.address(i.staker), .address(treasury)]), allowance < i.expected {
+                return allowance.isZero ? "no allowance (the staker's allowance to the treasury is 0)"
+                    : "allowance below the amount (allowance \(allowance) wei < contribution \(i.expected) wei)"
+            }
+            if let balance = try await read("balanceOf(address)", [.address(i.staker)]), balance < i.expected {
+                return "balance below the amount (balance \(balance) wei < contribution \(i.expected) wei)"
+            }
+        }
+        return "pulls \(pulled?.decimalString ?? "?") instead of \(i.expected.decimalString) (already routed, or the token refuses the transfer)"
     }
 
     /// The JSON document.

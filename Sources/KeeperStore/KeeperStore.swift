@@ -19,7 +19,13 @@ public final class KeeperStore: Sendable {
     public static let fileName = "keeper.sqlite"
 
     /// Opens (creating and migrating when `readOnly` is false) the store at `path`.
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    public convenience init(path: String, readOnly: Bool = false) throws(StoreError) {
+        try self.init(path: path, readOnly: readOnly, migrations: Schema.all.count)
+    }
+
+    /// Opens the store migrating only up to the first `migrations` migrations (tests write a store as an
+    /// older version did, then open it with this one).
+    init(path: String, readOnly: Bool, migrations: Int) throws(StoreError) {
         self.path = path
         var config = Configuration()
         config.readonly = readOnly
@@ -31,7 +37,7 @@ public final class KeeperStore: Sendable {
         } catch {
             throw Self.wrap(error, "open \(path)")
         }
-        let migrator = Schema.migrator()
+        let migrator = Schema.migrator(upTo: migrations)
         do {
             if readOnly {
                 let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(Schema.all.map(\.name)) }

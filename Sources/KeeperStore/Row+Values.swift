@@ -77,6 +77,11 @@ struct Col {
         do { return try Address(d) } catch { throw .corrupt(table: table, column: column, reason: "bad address") }
     }
 
+    func optionalBytes32(_ column: String) throws(StoreError) -> Bytes32? {
+        if value(column).isNull { return nil }
+        return try bytes32(column)
+    }
+
     func uint256(_ column: String) throws(StoreError) -> UInt256 { UInt256(word: try bytes32(column)) }
 
     func optionalUInt256(_ column: String) throws(StoreError) -> UInt256? {

@@ -6,11 +6,12 @@ enum Schema {
     /// Every migration, in order (name, SQL).
     static let all: [(name: String, sql: String)] = [
         ("2026-11-29 v1 keeper schema", v1),
+        ("2026-12-06 v2 claims identified by block hash", v2),
     ]
 
-    static func migrator() -> DatabaseMigrator {
+    static func migrator(upTo count: Int = all.count) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for (name, sql) in all {
+        for (name, sql) in all.prefix(count) {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
         return migrator
@@ -66,5 +67,44 @@ enum Schema {
     CREATE TABLE reorgs (
         id INTEGER PRIMARY KEY AUTOINCREMENT, detected_at INTEGER NOT NULL,
         old_tip INTEGER NOT NULL, ancestor INTEGER NOT NULL, depth INTEGER NOT NULL);
+    """
+
+    // v2 (issue 14): a claim is (block hash, log index) — two forks may carry different rewards at the same
+    // (number, log index). Intents are re-keyed; `orphaned` is a new terminal state; a settled intent records
+    // the block (and hash) of the event that settled it, a journaled transaction the hash of its receipt's
+    // block, and a treasury event the block hash of the claim it cites, so a deep reorg can undo exactly what
+    // it orphaned. Existing rows are carried over: an intent's hash is the one it was planned with; a
+    // settlement is taken from the stored event citing it; a treasury event's claim hash from the stored
+    // reward at that position (except ORPHANED/FUTURE skips, which cite no canonical block).
+    static let v2 = """
+    CREATE TABLE intents_v2 (
+        block_hash BLOB NOT NULL, claim_log_index INTEGER NOT NULL, claim_block INTEGER NOT NULL,
+        staker BLOB NOT NULL, amount BLOB NOT NULL, share_bps INTEGER NOT NULL, expected BLOB NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'policy_skipped', 'lapsed', 'sent', 'routed', 'skipped', 'orphaned')),
+        reason TEXT, tx_id INTEGER, settled_block INTEGER, settled_block_hash BLOB,
+        PRIMARY KEY (block_hash, claim_log_index)) WITHOUT ROWID;
+    INSERT INTO intents_v2 (block_hash, claim_log_index, claim_block, staker, amount, share_bps, expected, state, reason, tx_id,
+                            settled_block, settled_block_hash)
+    SELECT i.block_hash, i.claim_log_index, i.claim_block, i.staker, i.amount, i.share_bps, i.expected, i.state, i.reason, i.tx_id,
+           CASE WHEN i.state IN ('routed', 'skipped') THEN (SELECT t.block_number FROM treasury_events t
+                WHERE t.claim_block = i.claim_block AND t.claim_log_index = i.claim_log_index
+                ORDER BY t.routed DESC, t.block_number DESC, t.log_index DESC LIMIT 1) END,
+           CASE WHEN i.state IN ('routed', 'skipped') THEN (SELECT t.block_hash FROM treasury_events t
+                WHERE t.claim_block = i.claim_block AND t.claim_log_index = i.claim_log_index
+                ORDER BY t.routed DESC, t.block_number DESC, t.log_index DESC LIMIT 1) END
+    FROM intents i;
+    DROP TABLE intents;
+    ALTER TABLE intents_v2 RENAME TO intents;
+    CREATE INDEX intents_by_state ON intents (state, claim_block, claim_log_index);
+    CREATE INDEX intents_by_staker ON intents (staker, state);
+    CREATE INDEX intents_by_position ON intents (claim_block, claim_log_index);
+    CREATE INDEX intents_by_settled_block ON intents (settled_block) WHERE settled_block IS NOT NULL;
+    CREATE INDEX intents_by_tx ON intents (tx_id) WHERE tx_id IS NOT NULL;
+    ALTER TABLE treasury_events ADD COLUMN claim_block_hash BLOB;
+    UPDATE treasury_events SET claim_block_hash = (SELECT r.block_hash FROM reward_events r
+        WHERE r.block_number = treasury_events.claim_block AND r.log_index = treasury_events.claim_log_index)
+    WHERE routed = 1 OR reason NOT IN (4, 5);
+    ALTER TABLE transactions ADD COLUMN mined_block_hash BLOB;
+    CREATE INDEX transactions_by_mined_block ON transactions (mined_block) WHERE mined_block IS NOT NULL;
     """
 }

@@ -158,7 +158,7 @@ public struct StoreReader {
                              blockHash: try c.bytes32("block_hash"), txHash: try c.bytes32("tx_hash"),
                              staker: try c.address("staker"),
                              claim: LogPosition(block: try c.u64("claim_block"), logIndex: try c.u32("claim_log_index")),
-                             outcome: outcome)
+                             claimBlockHash: try c.optionalBytes32("claim_block_hash"), outcome: outcome)
     }
 
     /// Treasury `Routed`/`RouteSkipped` events in chain order (of one staker, when given).
@@ -186,7 +186,8 @@ public struct StoreReader {
         return RouteIntent(claim: LogPosition(block: try c.u64("claim_block"), logIndex: try c.u32("claim_log_index")),
                            staker: try c.address("staker"), blockHash: try c.bytes32("block_hash"),
                            amount: try c.uint256("amount"), shareBps: try c.u16("share_bps"),
-                           expected: try c.uint256("expected"), state: state, reason: try c.optionalText("reason"))
+                           expected: try c.uint256("expected"), state: state, reason: try c.optionalText("reason"),
+                           settledBlock: try c.optionalU64("settled_block"), settledBlockHash: try c.optionalBytes32("settled_block_hash"))
     }
 
     /// Intents in claim order, optionally only those in `states` and/or of one staker.
@@ -203,10 +204,32 @@ public struct StoreReader {
         return try rows("SELECT * FROM intents" + whereSQL + " ORDER BY claim_block, claim_log_index", args).map(Self.intent)
     }
 
-    /// The intent for `claim`.
+    /// The intent for the claim `id` (block hash, log index), whatever its state.
+    public func intent(id: ClaimID) throws -> RouteIntent? {
+        try rows("SELECT * FROM intents WHERE block_hash = ? AND claim_log_index = ?", [id.blockHash.blob, Int64(id.logIndex)]).first.map(Self.intent)
+    }
+
+    /// The live (not `orphaned`) intent at the chain position `claim`, if any. Orphaned intents of other forks
+    /// at the same position are history: `intents(atPosition:)` lists them all.
     public func intent(at claim: LogPosition) throws -> RouteIntent? {
+        try intents(atPosition: claim).first { $0.state != .orphaned }
+    }
+
+    /// Every intent ever planned at the chain position `claim` (one per fork that carried a reward there).
+    public func intents(atPosition claim: LogPosition) throws -> [RouteIntent] {
         try rows("SELECT * FROM intents WHERE claim_block = ? AND claim_log_index = ?",
-                 [Int64(clamping: claim.block), Int64(claim.logIndex)]).first.map(Self.intent)
+                 [Int64(clamping: claim.block), Int64(claim.logIndex)]).map(Self.intent)
+    }
+
+    /// Blocks in `range` where an intent was settled or a journaled transaction was mined, as recorded (the
+    /// ingestor checks their hashes against the canonical chain when it ingests them).
+    public func settlementBlocks(in range: ClosedRange<UInt64>) throws -> [UInt64] {
+        let args: StatementArguments = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound),
+                                        Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]
+        return try rows("""
+            SELECT settled_block AS n FROM intents WHERE settled_block BETWEEN ? AND ?
+            UNION SELECT mined_block AS n FROM transactions WHERE mined_block BETWEEN ? AND ? ORDER BY n
+            """, args).map { try Col(row: $0, table: "intents").u64("n") }
     }
 
     /// Intent counts by state (every state present, zero when none).
@@ -236,7 +259,9 @@ public struct StoreReader {
             guard case let .int64(at) = c.value("detected_at").storage else {
                 throw StoreError.corrupt(table: "reorgs", column: "detected_at", reason: "expected an integer")
             }
-            return ReorgRecord(oldTip: try c.u64("old_tip"), ancestor: try c.u64("ancestor"), depth: try c.u64("depth"), detectedAt: at)
+            var r = ReorgRecord(oldTip: try c.u64("old_tip"), ancestor: try c.u64("ancestor"), depth: try c.u64("depth"), detectedAt: at)
+            r.id = try Int64(exactly: c.u64("id")) ?? 0
+            return r
         }
     }
 
@@ -253,7 +278,7 @@ public struct StoreReader {
         }
         for s in try stakers() { out += "staker \(s.staker.lowercased) \(s.registered) \(s.shareBps) \(s.sinceBlock)\n" }
         for t in try treasuryEvents() { out += "treasury \(t.position) \(t.staker.lowercased) \(t.claim) \(t.outcome)\n" }
-        for i in try intents() {
+        for i in try intents() where i.state != .orphaned {
             out += "intent \(i.claim) \(i.staker.lowercased) \(i.amount) \(i.shareBps) \(i.expected) \(i.state.rawValue) \(i.reason ?? "-")\n"
         }
         for b in try blocks(atOrBelow: blocksAtOrBelow, limit: Int.max).reversed() { out += "block \(b.number) \(b.hash.hexString)\n" }

@@ -16,6 +16,22 @@ public struct LogPosition: Hashable, Comparable, Sendable, CustomStringConvertib
     public var description: String { "\(block):\(logIndex)" }
 }
 
+/// A reward claim's identity: the hash of the block that paid it and the log's index in that block. Two
+/// forks can carry different rewards at the same (number, log index); they never share a block hash, so
+/// everything the keeper decides about a claim is keyed by this, with the block number as an attribute.
+public struct ClaimID: Hashable, Sendable, CustomStringConvertible {
+    /// The hash of the block holding the reward log.
+    public var blockHash: Bytes32
+    /// The log's index within that block.
+    public var logIndex: UInt32
+
+    /// An identity from its parts.
+    public init(blockHash: Bytes32, logIndex: UInt32) { self.blockHash = blockHash; self.logIndex = logIndex }
+
+    /// `0x<block hash>:<log index>`.
+    public var description: String { "\(blockHash.hexString):\(logIndex)" }
+}
+
 /// What the store was built for; it refuses to open for anything else.
 public struct StoreIdentity: Equatable, Sendable {
     /// The chain id.
@@ -96,14 +112,22 @@ public struct TreasuryEvent: Equatable, Sendable {
     public var staker: Address
     /// The reward log the claim cites.
     public var claim: LogPosition
+    /// The block hash the routing transaction gave for the claim (the event does not carry it): read from the
+    /// journaled transaction when it was ours, otherwise the canonical hash of `claim.block` — except for the
+    /// treasury's ORPHANED and FUTURE skips, which by definition cite no canonical block (nil: unknown).
+    public var claimBlockHash: Bytes32?
     /// Routed or skipped.
     public var outcome: Outcome
 
     /// A treasury event from its parts.
-    public init(position: LogPosition, blockHash: Bytes32, txHash: Bytes32, staker: Address, claim: LogPosition, outcome: Outcome) {
+    public init(position: LogPosition, blockHash: Bytes32, txHash: Bytes32, staker: Address, claim: LogPosition,
+                claimBlockHash: Bytes32? = nil, outcome: Outcome) {
         self.position = position; self.blockHash = blockHash; self.txHash = txHash; self.staker = staker
-        self.claim = claim; self.outcome = outcome
+        self.claim = claim; self.claimBlockHash = claimBlockHash; self.outcome = outcome
     }
+
+    /// The claim this event settles, when its block hash is known.
+    public var claimID: ClaimID? { claimBlockHash.map { ClaimID(blockHash: $0, logIndex: claim.logIndex) } }
 }
 
 /// A staker's current registration in the registry.
@@ -123,21 +147,29 @@ public struct StakerRegistration: Equatable, Sendable {
     }
 }
 
-/// The life of a route intent.
+/// The life of a route intent. The full table of states and transitions is in deploy/docs/exactly-once.md
+/// ("Intent states"); this type mirrors it.
 public enum IntentState: String, Sendable, CaseIterable, Codable {
     /// Waiting for the submitter.
     case pending
-    /// Below `min_route_wei` (or a zero contribution): recorded, never sent.
+    /// Below `min_route_wei` (or a zero contribution), or judged skippable by a simulation: recorded, not
+    /// sent (simulation skips are re-simulated every 20 blocks).
     case policySkipped = "policy_skipped"
     /// The staker's registration changed (opt-out or new share) before the reward was routed: the
     /// treasury would no longer take it.
     case lapsed
-    /// In a transaction the submitter sent (next issue).
+    /// In a journaled transaction that is not settled yet.
     case sent
-    /// The treasury emitted `Routed` for it.
+    /// The treasury emitted `Routed` for it, in a block still canonical (`settled_block_hash`).
     case routed
-    /// The treasury emitted `RouteSkipped` for it.
+    /// The treasury emitted `RouteSkipped` for it, in a block still canonical (`settled_block_hash`).
     case skipped
+    /// Terminal: a reorg removed the block that paid the reward; the claim no longer exists and is never
+    /// sent again (a transaction that already carried it is still tracked by the journal to a final state).
+    case orphaned
+
+    /// States an intent never leaves by planning (only the chain's events, or a reorg, move them).
+    public var isSettled: Bool { self == .routed || self == .skipped }
 }
 
 /// A reward payment the keeper intends to route (or has decided about).
@@ -156,19 +188,30 @@ public struct RouteIntent: Equatable, Sendable {
     public var expected: UInt256
     /// Where it stands.
     public var state: IntentState
-    /// Why it is skipped/lapsed (a policy or a treasury reason), if it is.
+    /// Why it is skipped/lapsed/orphaned (a policy, a treasury reason or the reorg), if it is.
     public var reason: String?
+    /// For `routed`/`skipped`: the block of the `Routed`/`RouteSkipped` event that settled it.
+    public var settledBlock: UInt64?
+    /// For `routed`/`skipped`: that block's hash; the settlement holds only while it is canonical.
+    public var settledBlockHash: Bytes32?
 
     /// An intent from its parts.
     public init(claim: LogPosition, staker: Address, blockHash: Bytes32, amount: UInt256, shareBps: UInt16,
-                expected: UInt256, state: IntentState, reason: String? = nil) {
+                expected: UInt256, state: IntentState, reason: String? = nil, settledBlock: UInt64? = nil,
+                settledBlockHash: Bytes32? = nil) {
         self.claim = claim; self.staker = staker; self.blockHash = blockHash; self.amount = amount
         self.shareBps = shareBps; self.expected = expected; self.state = state; self.reason = reason
+        self.settledBlock = settledBlock; self.settledBlockHash = settledBlockHash
     }
+
+    /// The claim's identity (block hash, log index).
+    public var id: ClaimID { ClaimID(blockHash: blockHash, logIndex: claim.logIndex) }
 }
 
 /// A reorg the ingestor handled.
 public struct ReorgRecord: Equatable, Sendable {
+    /// The row id in the reorg log (0 until recorded).
+    public var id: Int64 = 0
     /// The stored tip that was found orphaned.
     public var oldTip: UInt64
     /// The common ancestor (last block kept).

@@ -53,6 +53,8 @@ public struct JournaledTransaction: Equatable, Sendable {
     public var createdAt: Int64
     /// The block of its receipt, once seen.
     public var minedBlock: UInt64?
+    /// The hash of that block (a deep reorg that orphans it puts the transaction back in flight).
+    public var minedBlockHash: Bytes32? = nil
     /// The id of the transaction that replaced it at the same nonce, if any.
     public var replacedBy: Int64?
 
@@ -62,6 +64,14 @@ public struct JournaledTransaction: Equatable, Sendable {
         self.id = id; self.nonce = nonce; self.hash = hash; self.raw = raw; self.gasLimit = gasLimit
         self.maxFeePerGas = maxFeePerGas; self.maxPriorityFeePerGas = maxPriorityFeePerGas; self.state = state
         self.createdAt = createdAt; self.minedBlock = minedBlock; self.replacedBy = replacedBy
+    }
+}
+
+extension JournaledTransaction {
+    func with(minedBlockHash: Bytes32?) -> JournaledTransaction {
+        var t = self
+        t.minedBlockHash = minedBlockHash
+        return t
     }
 }
 
@@ -108,6 +118,7 @@ extension StoreReader {
                                     gasLimit: try c.u64("gas_limit"), maxFeePerGas: try c.uint256("max_fee_per_gas"),
                                     maxPriorityFeePerGas: try c.uint256("max_priority_fee_per_gas"), state: state,
                                     createdAt: created, minedBlock: try c.optionalU64("mined_block"), replacedBy: replacedBy)
+            .with(minedBlockHash: try c.optionalBytes32("mined_block_hash"))
     }
 
     /// Journaled transactions, optionally only those in `states`, by nonce then id.
@@ -161,18 +172,14 @@ extension StoreReader {
 extension StoreWriter {
     /// Journals a signed transaction and marks `claims` as `sent` with it, in the caller's (one) store
     /// transaction. Throws when a claim is not `pending` any more (the whole write then rolls back).
-    /// Returns the new row id.
+    /// Returns the row id. Signing the same batch at the same nonce with the same fees gives the same hash
+    /// (e.g. after a deep reorg gave the nonce back): the existing row is reused and put back in flight.
     @discardableResult
-    public func journal(_ e: NewJournalEntry, claims: [LogPosition]) throws -> Int64 {
-        try exec("""
-            INSERT INTO transactions (nonce, hash, raw, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, state, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
-            """, [try Int64(checked: e.nonce, "transactions"), e.hash.blob, Data(e.raw), try Int64(checked: e.gasLimit, "transactions"),
-                  e.maxFeePerGas.blob, e.maxPriorityFeePerGas.blob, e.createdAt])
-        let id = db.lastInsertedRowID
+    public func journal(_ e: NewJournalEntry, claims: [ClaimID]) throws -> Int64 {
+        let id = try insertJournalRow(e)
         for c in claims {
-            try exec("UPDATE intents SET state = 'sent', tx_id = ?, reason = NULL WHERE claim_block = ? AND claim_log_index = ? AND state = 'pending'",
-                     [id, try Int64(checked: c.block, "intents"), Int64(c.logIndex)])
+            try exec("UPDATE intents SET state = 'sent', tx_id = ?, reason = NULL WHERE block_hash = ? AND claim_log_index = ? AND state = 'pending'",
+                     [id, c.blockHash.blob, Int64(c.logIndex)])
             if db.changesCount != 1 {
                 throw StoreError.corrupt(table: "intents", column: "state", reason: "claim \(c) is not pending; batch not journaled")
             }
@@ -180,23 +187,32 @@ extension StoreWriter {
         return id
     }
 
-    /// Journals a replacement (or a rescue) at the nonce of `previous`: a new row, and `previous.replaced_by` set.
-    @discardableResult
-    public func journalReplacement(_ e: NewJournalEntry, replacing previous: Int64?) throws -> Int64 {
+    /// Inserts a signed transaction as `sent` (or puts the row with the same hash back in flight); its id.
+    func insertJournalRow(_ e: NewJournalEntry) throws -> Int64 {
         try exec("""
             INSERT INTO transactions (nonce, hash, raw, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, state, created_at)
             VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
+            ON CONFLICT (hash) DO UPDATE SET state = 'sent', mined_block = NULL, mined_block_hash = NULL, replaced_by = NULL
             """, [try Int64(checked: e.nonce, "transactions"), e.hash.blob, Data(e.raw), try Int64(checked: e.gasLimit, "transactions"),
                   e.maxFeePerGas.blob, e.maxPriorityFeePerGas.blob, e.createdAt])
-        let id = db.lastInsertedRowID
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM transactions WHERE hash = ?", arguments: [e.hash.blob]) else {
+            throw StoreError.corrupt(table: "transactions", column: "hash", reason: "the row just journaled is missing")
+        }
+        return id
+    }
+
+    /// Journals a replacement (or a rescue) at the nonce of `previous`: a new row, and `previous.replaced_by` set.
+    @discardableResult
+    public func journalReplacement(_ e: NewJournalEntry, replacing previous: Int64?) throws -> Int64 {
+        let id = try insertJournalRow(e)
         if let previous { try exec("UPDATE transactions SET replaced_by = ? WHERE id = ?", [id, previous]) }
         return id
     }
 
-    /// Sets a journaled transaction's state (and its receipt block, nil to clear it).
-    public func setJournalState(id: Int64, _ state: JournalState, minedBlock: UInt64?) throws {
-        try exec("UPDATE transactions SET state = ?, mined_block = ? WHERE id = ?",
-                 [state.rawValue, minedBlock.map { Int64(clamping: $0) }, id])
+    /// Sets a journaled transaction's state (and its receipt block and that block's hash, nil to clear them).
+    public func setJournalState(id: Int64, _ state: JournalState, minedBlock: UInt64?, minedBlockHash: Bytes32? = nil) throws {
+        try exec("UPDATE transactions SET state = ?, mined_block = ?, mined_block_hash = ? WHERE id = ?",
+                 [state.rawValue, minedBlock.map { Int64(clamping: $0) }, minedBlockHash?.blob, id])
     }
 
     /// Returns the still-`sent` claims of `nonce` to the planner (`pending`, no `tx_id`); settled ones stay.
@@ -211,9 +227,9 @@ extension StoreWriter {
     }
 
     /// Parks a claim (it is never sent again unless an operator intervenes): `policy_skipped` with `reason`.
-    public func parkClaim(_ claim: LogPosition, reason: String) throws {
-        try exec("UPDATE intents SET state = 'policy_skipped', tx_id = NULL, reason = ? WHERE claim_block = ? AND claim_log_index = ? AND state IN ('pending', 'sent')",
-                 [reason, Int64(clamping: claim.block), Int64(claim.logIndex)])
+    public func parkClaim(_ claim: ClaimID, reason: String) throws {
+        try exec("UPDATE intents SET state = 'policy_skipped', tx_id = NULL, reason = ? WHERE block_hash = ? AND claim_log_index = ? AND state IN ('pending', 'sent')",
+                 [reason, claim.blockHash.blob, Int64(claim.logIndex)])
     }
 
     /// Returns claims the simulation judged skippable (`policy_skipped`, reason starting `simulation:`) to
@@ -226,8 +242,8 @@ extension StoreWriter {
     }
 
     /// Records that the simulation says the treasury would skip `claim`: `policy_skipped` with `reason`.
-    public func markWouldSkip(_ claim: LogPosition, reason: String) throws {
-        try exec("UPDATE intents SET state = 'policy_skipped', reason = ? WHERE claim_block = ? AND claim_log_index = ? AND state = 'pending'",
-                 [reason, Int64(clamping: claim.block), Int64(claim.logIndex)])
+    public func markWouldSkip(_ claim: ClaimID, reason: String) throws {
+        try exec("UPDATE intents SET state = 'policy_skipped', reason = ? WHERE block_hash = ? AND claim_log_index = ? AND state = 'pending'",
+                 [reason, claim.blockHash.blob, Int64(claim.logIndex)])
     }
 }

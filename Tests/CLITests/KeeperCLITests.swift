@@ -75,9 +75,14 @@ final class KeeperCLITests: XCTestCase {
     }
 
     func testMissingConfigFile() throws {
-        for cmd in [["status"], ["registrations"], ["audit"], ["run"]] {
+        for cmd in [["status"], ["registrations"], ["run"]] {
             assertOneLineError(try keeper(cmd + ["--config", dir.appendingPathComponent("absent.toml").path]), contains: "no such file")
         }
+        // audit: 2 = could not audit (1 is reserved for "the audit found something wrong").
+        let audit = try keeper(["audit", "--config", dir.appendingPathComponent("absent.toml").path])
+        XCTAssertEqual(audit.status, 2)
+        XCTAssertEqual(audit.stdout, "")
+        XCTAssertTrue(audit.stderr.contains("could not audit") && audit.stderr.contains("no such file"), audit.stderr)
         let check = try keeper(["config", "check", "--config", dir.appendingPathComponent("absent.toml").path])
         assertOneLineError(check, contains: "config: file: cannot read")
     }

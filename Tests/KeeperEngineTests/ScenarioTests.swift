@@ -25,7 +25,8 @@ final class ScenarioTests: XCTestCase {
             XCTAssertEqual(row.rewardsRouted, e["rewards_routed"] as? Int, "\(row.staker) routed", file: file, line: line)
         }
         let expectedIntents = try XCTUnwrap(expect["intents"] as? [String: [String: Any]])
-        let intents = try keeper.store.read { r in try r.intents() }
+        // Orphaned intents are another fork's history; the live ones must equal the independent computation.
+        let intents = try keeper.store.read { r in try r.intents() }.filter { $0.state != .orphaned }
         XCTAssertEqual(Set(intents.map(\.claim.description)), Set(expectedIntents.keys), "intent set", file: file, line: line)
         for i in intents {
             guard let e = expectedIntents[i.claim.description] else { continue }
@@ -68,10 +69,21 @@ final class ScenarioTests: XCTestCase {
             XCTAssertNotNil(b.estimatedGas)
         }
 
-        // The honest routes pass the audit.
+        // The honest routes pass the audit; the rewards this scenario left unrouted (no keeper ran) are exactly
+        // its findings — each a pending intent of the store, older than the grace window.
         let audit = try await AuditReport.run(config: keeper.config, bindings: keeper.ingestor.bindings, chain: keeper.ingestor.chain, from: nil, to: nil)
-        XCTAssertTrue(audit.ok, audit.text)
+        XCTAssertTrue(audit.discrepancies.isEmpty, audit.text)
         XCTAssertGreaterThan(audit.routedChecked, 0)
+        XCTAssertFalse(audit.ok, "unrouted eligible rewards must fail the audit")
+        XCTAssertEqual(Set(audit.findings.map(\.kind)), ["unrouted"], audit.text)
+        // (Lapsed ones too: eligible while the grace window ran, their staker changed the registration only later.)
+        let unroutedNow = try keeper.store.read { r in Set(try r.intents(states: [.pending, .lapsed]).map(\.claim)) }
+        for f in audit.findings { XCTAssertTrue(unroutedNow.contains(f.claim), "finding \(f.claim) is not an unrouted intent: \(f.why)") }
+        let dust = try keeper.store.read { r in try r.intents(states: [.policySkipped]).filter { $0.reason?.hasPrefix("below min_route_wei") == true } }
+        let justifiedClaims = Set(audit.justified.map(\.claim))
+        for d in dust where d.claim.block + audit.graceBlocks <= head {
+            XCTAssertTrue(justifiedClaims.contains(d.claim), "dust \(d.claim) below min_route_wei must be a justified omission")
+        }
     }
 
     /// A reorg shallower than `confirmations` never reaches the store: nothing acted on is undone.
@@ -122,6 +134,12 @@ final class ScenarioTests: XCTestCase {
         let canonical = Dictionary(uniqueKeysWithValues: hashes.map { ($0.number, $0.hash) })
         for r in stored { XCTAssertEqual(canonical[r.position.block], r.blockHash, "reward \(r.position) is from an orphaned block") }
         for o in orphaned { XCTAssertFalse(stored.contains(o), "orphaned reward \(o.position) survived") }
+        // Every intent planned for an orphaned reward ended `orphaned`, naming the reorg, and is never sent again.
+        for o in orphaned {
+            guard let i = try keeper.store.read({ r in try r.intent(id: ClaimID(blockHash: o.blockHash, logIndex: o.position.logIndex)) }) else { continue }
+            XCTAssertEqual(i.state, .orphaned, "intent of orphaned reward \(o.position)")
+            XCTAssertTrue(i.reason?.hasPrefix("reorg #1: blocks \(forkPoint + 1)...") == true, i.reason ?? "no reason")
+        }
         try compare(chain, keeper)
         let fresh = try Keeper(configPath: try chain.config(name: "fresh", confirmations: "2", window: 64).path)
         _ = try await fresh.catchUp()
@@ -183,6 +201,15 @@ final class ScenarioTests: XCTestCase {
         XCTAssertTrue(found(at: lies["nonexistent_claim"] ?? "").contains { $0.contains("does not exist") }, "\(problems)")
         XCTAssertTrue(found(at: lies["before_since_block"] ?? "").contains { $0.contains("predates the registration") }, "\(problems)")
         XCTAssertTrue(found(at: lax["honest"] as? String ?? "").isEmpty, "the honest claim is justified")
+        // A skip citing a reward that never existed is wrong; an ORPHANED skip (a re-mined transaction) is justified.
+        func kinds(_ key: String, at claim: String) -> [String] {
+            (doc[key] as? [[String: Any]] ?? []).filter { "\($0["claim_block"] ?? ""):\($0["claim_log_index"] ?? "")" == claim }
+                .compactMap { $0["kind"] as? String }
+        }
+        XCTAssertEqual(kinds("findings", at: lies["skip_of_nonexistent"] ?? ""), ["skip_cites_no_reward"], "\(doc["findings"] ?? "")")
+        let justifiedSkips = try XCTUnwrap(lax["justified"] as? [String: String])
+        XCTAssertEqual(kinds("justified", at: justifiedSkips["orphaned_skip"] ?? ""), ["orphaned_skip"], "\(doc["justified"] ?? "")")
+        XCTAssertTrue(kinds("findings", at: justifiedSkips["orphaned_skip"] ?? "").isEmpty)
         // The human report names each discrepancy.
         let text = try Env.run(Env.binary, ["audit", "--config", cfg.path])
         XCTAssertEqual(text.status, 1)

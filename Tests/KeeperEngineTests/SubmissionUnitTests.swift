@@ -72,7 +72,8 @@ final class SubmissionUnitTests: XCTestCase {
     }
 
     func intent(_ b: UInt64, _ expected: UInt64) -> RouteIntent {
-        RouteIntent(claim: LogPosition(block: b, logIndex: 0), staker: .zero, blockHash: .zero, amount: UInt256(expected * 2), shareBps: 5000,
+        RouteIntent(claim: LogPosition(block: b, logIndex: 0), staker: .zero, blockHash: try! Bytes32([UInt8](repeating: UInt8(b % 250), count: 32)),
+                    amount: UInt256(expected * 2), shareBps: 5000,
                     expected: UInt256(expected), state: .pending)
     }
 
@@ -130,11 +131,11 @@ final class SubmissionUnitTests: XCTestCase {
         }
         try store.write { w in
             for b in 1...4 as ClosedRange<UInt64> { try w.put(intent(b, 10)) }
-            let first = try w.journal(try entry(0, 1), claims: [LogPosition(block: 1, logIndex: 0)])
+            let first = try w.journal(try entry(0, 1), claims: [intent(1, 10).id])
             _ = try w.journalReplacement(try entry(0, 2), replacing: first)
-            let mined = try w.journal(try entry(1, 3), claims: [LogPosition(block: 2, logIndex: 0)])
+            let mined = try w.journal(try entry(1, 3), claims: [intent(2, 10).id])
             try w.setJournalState(id: mined, .mined, minedBlock: 10)
-            let done = try w.journal(try entry(2, 4), claims: [LogPosition(block: 3, logIndex: 0)])
+            let done = try w.journal(try entry(2, 4), claims: [intent(3, 10).id])
             try w.setJournalState(id: done, .confirmed, minedBlock: 11)
         }
         var report = try await StatusReport.make(config: cfg, store: store, chain: nil)
@@ -168,11 +169,11 @@ final class SubmissionUnitTests: XCTestCase {
         let e = NewJournalEntry(nonce: 0, hash: try Bytes32([UInt8](repeating: 7, count: 32)), raw: [2, 1, 2, 3], gasLimit: 100_000,
                                 maxFeePerGas: gwei, maxPriorityFeePerGas: gwei, createdAt: 1)
         // A batch citing a claim that is not pending (lapsed) is refused as a whole: no row, no claim marked.
-        XCTAssertThrowsError(try store.write { w in try w.journal(e, claims: [LogPosition(block: 1, logIndex: 0), LogPosition(block: 4, logIndex: 0)]) })
+        XCTAssertThrowsError(try store.write { w in try w.journal(e, claims: [intent(1, 10).id, intent(4, 10).id]) })
         XCTAssertEqual(try store.read { r in try r.journal() }.count, 0)
         XCTAssertEqual(try store.read { r in try r.intents(states: [.sent]) }.count, 0)
         // The real thing: row and claims together.
-        _ = try store.write { w in try w.journal(e, claims: [LogPosition(block: 1, logIndex: 0), LogPosition(block: 2, logIndex: 0)]) }
+        _ = try store.write { w in try w.journal(e, claims: [intent(1, 10).id, intent(2, 10).id]) }
         XCTAssertEqual(try store.read { r in try r.journal().map(\.raw) }, [[2, 1, 2, 3]])
         XCTAssertEqual(try store.read { r in try r.claims(ofNonce: 0).map(\.claim.block) }, [1, 2])
         XCTAssertEqual(try store.read { r in try r.openNonces() }, [0])

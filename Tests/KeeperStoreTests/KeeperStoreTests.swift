@@ -1,6 +1,6 @@
 import EthereumCore
 import Foundation
-import KeeperStore
+@testable import KeeperStore
 import XCTest
 
 final class KeeperStoreTests: XCTestCase {
@@ -57,14 +57,14 @@ final class KeeperStoreTests: XCTestCase {
         }
     }
 
-    func testDeleteAboveKeepsSentIntentsAndPrunesWindow() throws {
+    func testDeleteAboveDropsEventsAndPrunesWindow() throws {
         let store = try KeeperStore(directory: dir.path)
         try store.write { w in
             for b in UInt64(1)...20 { try w.putBlock(b, hash: hash(UInt8(b))) }
             try w.insert(reward(3, 0, 100))
             try w.insert(reward(15, 0, 100))
             for (b, state) in [(UInt64(3), IntentState.pending), (15, .sent), (16, .pending)] {
-                try w.put(RouteIntent(claim: LogPosition(block: b, logIndex: 0), staker: alice, blockHash: hash(1), amount: 100,
+                try w.put(RouteIntent(claim: LogPosition(block: b, logIndex: 0), staker: alice, blockHash: hash(UInt8(b)), amount: 100,
                                       shareBps: 5000, expected: 50, state: state))
             }
             try w.pruneBlocks(below: 10)
@@ -72,14 +72,126 @@ final class KeeperStoreTests: XCTestCase {
         XCTAssertEqual(try store.read { r in try r.blocks(atOrBelow: 9, limit: 100).map(\.number) }, [3], "only blocks holding events survive pruning")
         try store.write { w in _ = try w.deleteAbove(12) }
         XCTAssertEqual(try store.read { r in try r.rewardEvents().map(\.position.block) }, [3])
-        XCTAssertEqual(try store.read { r in try r.intents().map(\.claim.block) }, [3, 15], "a sent intent's fate is settled on chain")
         XCTAssertEqual(try store.read { r in try r.tip()?.number }, 12)
         // put() never overrides a settled intent unless asked to.
         try store.write { w in
-            try w.put(RouteIntent(claim: LogPosition(block: 15, logIndex: 0), staker: alice, blockHash: hash(1), amount: 100,
+            try w.put(RouteIntent(claim: LogPosition(block: 15, logIndex: 0), staker: alice, blockHash: hash(15), amount: 100,
                                   shareBps: 1, expected: 1, state: .pending))
         }
         XCTAssertEqual(try store.read { r in try r.intent(at: LogPosition(block: 15, logIndex: 0))?.state }, .sent)
+    }
+
+    /// A claim is (block hash, log index): two forks' rewards at the same position are two intents.
+    func testTwoForksAtOnePositionAreTwoClaims() throws {
+        let store = try KeeperStore(directory: dir.path)
+        let old = RouteIntent(claim: LogPosition(block: 166, logIndex: 1), staker: alice, blockHash: hash(1), amount: 4_000,
+                              shareBps: 10_000, expected: 4_000, state: .routed, settledBlock: 170, settledBlockHash: hash(2))
+        var new = old; new.blockHash = hash(3); new.amount = 99_999; new.expected = 9_999; new.state = .pending
+        new.settledBlock = nil; new.settledBlockHash = nil
+        try store.write { w in try w.put(old, overridingSettled: true); try w.put(new) }
+        XCTAssertEqual(try store.read { r in try r.intents(atPosition: LogPosition(block: 166, logIndex: 1)).count }, 2)
+        XCTAssertEqual(try store.read { r in try r.intent(id: old.id)?.state }, .routed)
+        XCTAssertEqual(try store.read { r in try r.intent(id: new.id)?.amount }, 99_999)
+    }
+
+    /// A reorg orphans every intent of an orphaned block whatever its state (terminal, never replaced), puts
+    /// transactions mined in orphaned blocks back in flight, and returns intents whose settling event was
+    /// orphaned to the submission path (`sent` with their transaction in flight again, `pending` otherwise).
+    func testDeepReorgOrphansClaimsAndUndoesOrphanedSettlements() throws {
+        let store = try KeeperStore(directory: dir.path)
+        func intent(_ b: UInt64, _ state: IntentState, settled: UInt64? = nil) -> RouteIntent {
+            RouteIntent(claim: LogPosition(block: b, logIndex: 0), staker: alice, blockHash: hash(UInt8(b)), amount: 100, shareBps: 5000,
+                        expected: 50, state: state, settledBlock: settled, settledBlockHash: settled.map { hash(UInt8($0)) })
+        }
+        func entry(_ nonce: UInt64, _ tag: UInt8) -> NewJournalEntry {
+            NewJournalEntry(nonce: nonce, hash: hash(tag), raw: [2, tag], gasLimit: 1, maxFeePerGas: 1, maxPriorityFeePerGas: 1, createdAt: 1)
+        }
+        try store.write { w in
+            for i in [intent(5, .pending), intent(6, .pending), intent(7, .pending)] { try w.put(i) }
+            // 5 and 6 travel in transaction 0 (mined in 12, orphaned); 7 was routed by someone else in 13.
+            let tx = try w.journal(entry(0, 200), claims: [intent(5, .pending).id, intent(6, .pending).id])
+            try w.setJournalState(id: tx, .confirmed, minedBlock: 12, minedBlockHash: hash(12))
+            try w.put(intent(5, .routed, settled: 12), overridingSettled: true)
+            try w.put(intent(6, .skipped, settled: 12), overridingSettled: true)
+            try w.put(intent(7, .routed, settled: 13), overridingSettled: true)
+            for (b, s) in [(UInt64(11), IntentState.routed), (14, .sent), (15, .pending), (16, .lapsed)] {
+                try w.put(intent(b, s, settled: s == .routed ? 12 : nil), overridingSettled: true)
+            }
+        }
+        let undone = try store.write { w in try w.undoOrphanedBlocks(above: 10, reason: "reorg #1") }
+        XCTAssertEqual(undone.orphaned, 4, "claims of blocks 11, 14, 15, 16")
+        XCTAssertEqual(undone.reopened, 1)
+        XCTAssertEqual(undone.unsettled, 3)
+        let after = try store.read { r in Dictionary(uniqueKeysWithValues: try r.intents().map { ($0.claim.block, $0) }) }
+        for b in [UInt64(11), 14, 15, 16] {
+            XCTAssertEqual(after[b]?.state, .orphaned, "block \(b)")
+            XCTAssertEqual(after[b]?.reason, "reorg #1")
+        }
+        XCTAssertEqual(after[5]?.state, .sent, "its transaction is in flight again")
+        XCTAssertEqual(after[6]?.state, .sent)
+        XCTAssertEqual(after[7]?.state, .pending, "routed by a transaction we do not track: back to the planner")
+        XCTAssertNil(after[5]?.settledBlock)
+        XCTAssertEqual(try store.read { r in try r.journal().map(\.state) }, [.sent])
+        // Orphaned is terminal: planning the same claim again changes nothing.
+        try store.write { w in try w.put(intent(15, .pending)) }
+        XCTAssertEqual(try store.read { r in try r.intent(id: intent(15, .pending).id)?.state }, .orphaned)
+        XCTAssertNil(try store.read { r in try r.intent(at: LogPosition(block: 15, logIndex: 0)) }, "no live intent at an orphaned position")
+        // A settlement whose block the ingestor later sees with another hash is undone the same way.
+        try store.write { w in try w.put(intent(7, .routed, settled: 13), overridingSettled: true) }
+        XCTAssertEqual(try store.write { w in try w.undoSettlements(inBlock: 13, unlessHash: hash(13)) }.unsettled, 0, "same hash: kept")
+        XCTAssertEqual(try store.write { w in try w.undoSettlements(inBlock: 13, unlessHash: hash(99)) }.unsettled, 1)
+        XCTAssertEqual(try store.read { r in try r.intent(id: intent(7, .pending).id)?.state }, .pending)
+    }
+
+    /// Journaling the same signed bytes twice (same nonce, batch and fees after a reorg gave the nonce back)
+    /// reuses the row instead of failing on the unique hash.
+    func testJournalingTheSameTransactionAgainReusesItsRow() throws {
+        let store = try KeeperStore(directory: dir.path)
+        let i = RouteIntent(claim: LogPosition(block: 5, logIndex: 0), staker: alice, blockHash: hash(5), amount: 100, shareBps: 5000,
+                            expected: 50, state: .pending)
+        let e = NewJournalEntry(nonce: 3, hash: hash(77), raw: [2, 1], gasLimit: 1, maxFeePerGas: 1, maxPriorityFeePerGas: 1, createdAt: 1)
+        let first = try store.write { w in try w.put(i); return try w.journal(e, claims: [i.id]) }
+        try store.write { w in
+            try w.setJournalState(id: first, .superseded, minedBlock: nil)
+            _ = try w.returnClaims(ofNonce: 3, reason: nil)
+        }
+        XCTAssertEqual(try store.read { r in try r.intent(id: i.id)?.state }, .pending)
+        let second = try store.write { w in try w.journal(e, claims: [i.id]) }
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(try store.read { r in try r.journal().map(\.state) }, [.sent])
+    }
+
+    /// A store written by the previous version (schema v1: intents keyed by position) opens, is migrated
+    /// (intents re-keyed by block hash, settlements carried over) and keeps working.
+    func testAStoreOfTheFirstSchemaIsMigrated() throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(KeeperStore.fileName).path
+        do {
+            let v1 = try KeeperStore(path: path, readOnly: false, migrations: 1)
+            try v1.write { w in
+                try w.exec("INSERT INTO reward_events VALUES (15, 0, ?, ?, ?, ?)", [hash(15).blob, hash(1).blob, alice.blob, UInt256(100).blob])
+                try w.exec("INSERT INTO treasury_events (block_number, log_index, block_hash, tx_hash, routed, staker, claim_block, claim_log_index, reward, contributed, share_bps) VALUES (20, 3, ?, ?, 1, ?, 15, 0, ?, ?, 5000)",
+                           [hash(20).blob, hash(2).blob, alice.blob, UInt256(100).blob, UInt256(50).blob])
+                try w.exec("INSERT INTO intents (claim_block, claim_log_index, staker, block_hash, amount, share_bps, expected, state) VALUES (15, 0, ?, ?, ?, 5000, ?, 'routed')",
+                           [alice.blob, hash(15).blob, UInt256(100).blob, UInt256(50).blob])
+                try w.exec("INSERT INTO intents (claim_block, claim_log_index, staker, block_hash, amount, share_bps, expected, state) VALUES (16, 0, ?, ?, ?, 5000, ?, 'pending')",
+                           [alice.blob, hash(16).blob, UInt256(100).blob, UInt256(50).blob])
+                try w.exec("INSERT INTO transactions (nonce, hash, raw, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, state, created_at, mined_block) VALUES (0, ?, ?, 1, ?, ?, 'confirmed', 1, 20)",
+                           [hash(9).blob, Data([2]), UInt256(1).blob, UInt256(1).blob])
+            }
+        }
+        let store = try KeeperStore(path: path)
+        let routed = try XCTUnwrap(try store.read { r in try r.intent(at: LogPosition(block: 15, logIndex: 0)) })
+        XCTAssertEqual(routed.state, .routed)
+        XCTAssertEqual(routed.id, ClaimID(blockHash: hash(15), logIndex: 0))
+        XCTAssertEqual(routed.settledBlock, 20)
+        XCTAssertEqual(routed.settledBlockHash, hash(20))
+        XCTAssertEqual(try store.read { r in try r.treasuryEvents().first?.claimBlockHash }, hash(15))
+        XCTAssertEqual(try store.read { r in try r.journal().first?.minedBlock }, 20)
+        XCTAssertEqual(try store.read { r in try r.intents(states: [.pending]).map(\.claim.block) }, [16])
+        // It keeps working: a reorg above 17 puts the route (settled in 20) back on the submission path.
+        try store.write { w in _ = try w.undoOrphanedBlocks(above: 17, reason: "reorg #1") }
+        XCTAssertEqual(try store.read { r in try r.intent(at: LogPosition(block: 15, logIndex: 0))?.state }, .pending)
     }
 
     func testRegistrationHistoryAnswersForAnyBlock() throws {

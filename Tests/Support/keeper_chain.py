@@ -274,6 +274,12 @@ event Routed:
     contributed: uint256
     share_bps: uint16
 
+event RouteSkipped:
+    staker: indexed(address)
+    claim_block: uint64
+    claim_log_index: uint32
+    reason: uint8
+
 @external
 def opt_in(share_bps: uint16):
     log OptedIn(staker=msg.sender, share_bps=share_bps, since_block=convert(block.number, uint64))
@@ -282,6 +288,10 @@ def opt_in(share_bps: uint16):
 def routed(staker: address, claim_block: uint64, claim_log_index: uint32, reward: uint256, contributed: uint256, share_bps: uint16):
     log Routed(staker=staker, claim_block=claim_block, claim_log_index=claim_log_index, reward=reward,
                contributed=contributed, share_bps=share_bps)
+
+@external
+def skipped(staker: address, claim_block: uint64, claim_log_index: uint32, reason: uint8):
+    log RouteSkipped(staker=staker, claim_block=claim_block, claim_log_index=claim_log_index, reason=reason)
 '''
 
 
@@ -316,8 +326,12 @@ def cmd_dishonest(a) -> dict:
     lies["nonexistent_claim"] = f"{good[0]}:999"
     d.tx(2, lax, "Lax", "routed", addr(s), early[0], early[1], early[2], early[2] * 5000 // 10000, 5000)
     lies["before_since_block"] = f"{early[0]}:{early[1]}"
+    d.tx(2, lax, "Lax", "skipped", addr(s), good[0], 998, 1)          # NOT_REGISTERED for a reward that never existed
+    lies["skip_of_nonexistent"] = f"{good[0]}:998"
+    d.tx(2, lax, "Lax", "skipped", addr(s), good[0], 997, 5)          # ORPHANED: what a re-mined transaction emits
+    justified = {"orphaned_skip": f"{good[0]}:997"}
     return {"lax_treasury": lax, "lax_deploy_block": lax_block, "since_block": since, "honest": f"{good[0]}:{good[1]}",
-            "lies": lies, "staker": addr(s), "other": addr(other)}
+            "lies": lies, "justified": justified, "staker": addr(s), "other": addr(other)}
 
 
 def main() -> None:

@@ -53,35 +53,6 @@ public final class Submitter: @unchecked Sendable {
         return .deferred(why)
     }
 
-    /// Simulates each claim alone (from the keeper) and names those the treasury would not route in full,
-    /// asking `registration(staker)` for the reason where it can.
-    func diagnose(_ batch: [RouteIntent]) async throws -> [(claim: LogPosition, reason: String)] {
-        var out: [(claim: LogPosition, reason: String)] = []
-        for i in batch {
-            let pulled: UInt256?
-            switch try await reader.call(from: keeper, to: config.contracts.treasury, data: try PlanReport.calldata([i])) {
-            case let .reverted(message, _): out.append((i.claim, "reverts alone: \(message)")); continue
-            case let .returned(data):
-                pulled = (try? ABIDecoder.decode([.uint256], from: data)).flatMap { v -> UInt256? in
-                    if case let .uint(x)? = v.first { return x }; return nil
-                }
-            }
-            if pulled == i.expected { continue }
-            logger.debug("claim simulated alone", metadata: ["claim": "\(i.claim)", "pulls": "\(pulled?.decimalString ?? "?")",
-                                                           "expected": "\(i.expected)"])
-            var reason = "pulls less than its contribution (no allowance or balance, or already routed)"
-            if case let .returned(reg) = try await reader.call(from: nil, to: config.contracts.treasury,
-                                                               data: try Bindings.registration.encodeCall([.address(i.staker)])),
-               let v = try? ABIDecoder.decode([.uint(bits: 16), .uint(bits: 64)], from: reg),
-               case let .uint(share) = v[0], case let .uint(since) = v[1] {
-                if share.isZero { reason = "NOT_REGISTERED on chain now" }
-                else if since > UInt256(i.claim.block) { reason = "BEFORE_OPT_IN (registered since block \(since))" }
-            }
-            out.append((i.claim, reason))
-        }
-        return out
-    }
-
     /// Sends at most one new batch.
     public func submitOnce() async throws -> Outcome {
         if !settings.dryRun {
@@ -117,10 +88,14 @@ public final class Submitter: @unchecked Sendable {
                 if case let .uint(x)? = v.first { return x }; return nil
             }
             if total != expected {
-                let skips = try await diagnose(batch)
+                let skips = try await PlanReport.diagnose(batch, treasury: config.contracts.treasury, from: keeper, chain: reader)
                 if !skips.isEmpty {
                     if !settings.dryRun {
-                        try store.write { w in for s in skips { try w.markWouldSkip(s.claim, reason: "simulation: \(s.reason)") } }
+                        try store.write { w in
+                            for s in skips {
+                                if let i = batch.first(where: { $0.claim == s.claim }) { try w.markWouldSkip(i.id, reason: "simulation: \(s.reason)") }
+                            }
+                        }
                     }
                     for s in skips { logger.notice("claim would be skipped; not sent", metadata: ["claim": "\(s.claim)", "reason": "\(s.reason)"]) }
                     // A staker's later claims wait with the skipped one (chain order; re-evaluated next poll).
@@ -159,7 +134,7 @@ public final class Submitter: @unchecked Sendable {
                                     maxPriorityFeePerGas: f.tip, createdAt: Int64(Date().timeIntervalSince1970))
         // THE journal step: the raw transaction and its claims, in one store transaction, before any broadcast.
         try store.write { w in
-            try w.journal(entry, claims: batch.map(\.claim))
+            try w.journal(entry, claims: batch.map(\.id))
             try w.increment("submit_transactions_sent_total")
         }
         afterJournal?()

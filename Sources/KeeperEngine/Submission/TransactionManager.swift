@@ -59,8 +59,8 @@ public final class TransactionManager: @unchecked Sendable {
         if let (t, r) = found {
             let depth = head >= r.blockNumber ? head - r.blockNumber + 1 : 0
             if depth < settings.confirmations {
-                if t.state != .mined || t.minedBlock != r.blockNumber {
-                    try store.write { w in try w.setJournalState(id: t.id, .mined, minedBlock: r.blockNumber) }
+                if t.state != .mined || t.minedBlock != r.blockNumber || t.minedBlockHash != r.blockHash {
+                    try store.write { w in try w.setJournalState(id: t.id, .mined, minedBlock: r.blockNumber, minedBlockHash: r.blockHash) }
                     logger.info("transaction mined", metadata: ["tx": "\(t.hash.hexString)", "nonce": "\(n)", "block": "\(r.blockNumber)"])
                 }
                 return
@@ -150,7 +150,7 @@ public final class TransactionManager: @unchecked Sendable {
             revertReason = await reason(of: t)
         }
         let (routed, skipped, returned, parked) = try store.write { w -> (Int, Int, Int, Int) in
-            try w.setJournalState(id: t.id, r.status == 1 ? .confirmed : .reverted, minedBlock: r.blockNumber)
+            try w.setJournalState(id: t.id, r.status == 1 ? .confirmed : .reverted, minedBlock: r.blockNumber, minedBlockHash: r.blockHash)
             for o in others { try w.setJournalState(id: o.id, .superseded, minedBlock: nil) }
             try planner.apply(events, to: w, storingEvents: false)
             var routed = 0, skipped = 0
@@ -159,11 +159,11 @@ public final class TransactionManager: @unchecked Sendable {
             if r.status != 1 {
                 try w.increment("submit_reverted_total")
                 for i in try w.reader.claims(ofNonce: t.nonce) where i.state == .sent {
-                    let key = "revert_attempts:\(i.claim)"
+                    let key = "revert_attempts:\(i.id)"
                     let attempts = try w.reader.counter(key) + 1
                     try w.setMeta(key, "\(attempts)")
                     if attempts >= UInt64(settings.maxRevertAttempts) {
-                        try w.parkClaim(i.claim, reason: "parked: \(attempts) reverted batches (last: \(revertReason ?? "no reason"))")
+                        try w.parkClaim(i.id, reason: "parked: \(attempts) reverted batches (last: \(revertReason ?? "no reason"))")
                         parked += 1
                     }
                 }
