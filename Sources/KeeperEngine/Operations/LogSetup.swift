@@ -10,8 +10,11 @@ public enum LogFormat: String, Sendable, CaseIterable {
 /// A swift-log `LogHandler` writing one line per event to a file descriptor (stderr by default, which
 /// journald captures). Metadata values that look like secrets are never written: a key named like a
 /// secret (`password`, `private_key`, `secret`, `mnemonic`, `seed`, `keystore_json`) is replaced by
-/// `<redacted>`, and so is any value holding a 64-hex-digit run that is not labelled as a hash
-/// (`tx`, `tx_hash`, `hash`, `block_hash`, `topic…`) — a private key is 32 bytes of hex.
+/// `<redacted>`, and so is any value holding a bare 64-hex-digit run (a private key is 32 bytes of hex)
+/// unless the key labels a hash (`tx`, `tx_hash`, `hash`, `block_hash`, `topic…`). Inside free text (an
+/// `error`, a `reason`) a `0x`-prefixed 64-digit run is how the keeper writes block and transaction hashes —
+/// which operators need to diagnose a halt — and is kept; key material never reaches a log line in that form
+/// (keys print themselves redacted), and a bare run is still redacted.
 public struct KeeperLogHandler: LogHandler {
     /// The level in force for this handler (shared by every logger through `LogSetup.level`).
     public var logLevel: Logger.Level {
@@ -81,18 +84,22 @@ public struct KeeperLogHandler: LogHandler {
         return value
     }
 
-    /// Whether `s` holds exactly-64 hex digits in a row (a bare 32-byte value), outside an address-sized run.
+    /// Whether `s` holds exactly-64 hex digits in a row (a 32-byte value) that is not written as a `0x` hash.
     static func hasHex64Run(_ s: String) -> Bool {
         var run = 0
+        var prefixed = false
+        var previous: (UInt8, UInt8) = (0, 0)
         for c in s.utf8 {
             if (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) {
+                if run == 0 { prefixed = previous.0 == UInt8(ascii: "0") && (previous.1 == UInt8(ascii: "x") || previous.1 == UInt8(ascii: "X")) }
                 run += 1
             } else {
-                if run == 64 { return true }
+                if run == 64 && !prefixed { return true }
                 run = 0
             }
+            previous = (previous.1, c)
         }
-        return run == 64
+        return run == 64 && !prefixed
     }
 
     static func flatten(_ v: Logger.Metadata.Value) -> String {
