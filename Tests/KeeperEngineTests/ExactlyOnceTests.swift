@@ -22,6 +22,7 @@ final class ExactlyOnceTests: XCTestCase {
         case httpFaults = "HTTP 429/503 bursts and dropped connections"
         case reorg = "reorg orphaning recent blocks"
         case operatorCancel = "operator tx cancel racing the daemon"
+        case deepReorg = "reorg deeper than confirmations, new fork reshuffling rewards"
     }
 
     func testExactlyOnceUnderFaults() async throws {
@@ -33,6 +34,9 @@ final class ExactlyOnceTests: XCTestCase {
         var survived: [Fault: Int] = [:]
         var cancelsLanded = 0
         let leaver = try rig.stakerAddress(2)
+        let stakers = try (0..<4).map { try rig.stakerAddress($0) }
+        let setupHead = try await rig.chain.head()
+        var deepDepths: [Int] = []
         for i in 0..<iterations {
             // CI: each fault at least once, in order; soak: random.
             let fault = Env.soak ? Fault.allCases[Int(rng.next() % UInt64(Fault.allCases.count))] : Fault.allCases[i % Fault.allCases.count]
@@ -76,6 +80,17 @@ final class ExactlyOnceTests: XCTestCase {
             case .reorg:
                 try await Task.sleep(for: .milliseconds(400))
                 _ = try await rig.chain.rpc("test_reorg", [.object([("depth", .int(2))])])
+            case .deepReorg:
+                // Depth 1–64 (never below the setup), the routing transactions of the orphaned blocks re-injected or
+                // not; the new fork's blocks carry other stakers' rewards at the old fork's positions.
+                try await Task.sleep(for: .milliseconds(Int(rng.next() % 800)))
+                let head = try await rig.chain.head()
+                let depth = Int(min(UInt64(64), head - setupHead - 1) > 0 ? 1 + rng.next() % min(UInt64(64), head - setupHead - 1) : 1)
+                _ = try await rig.chain.rpc("test_reorg", [.object([("depth", .int(depth)), ("blocks", .int(0)), ("reinject", .bool(rng.next() % 2 == 0))])])
+                var who = stakers.filter { _ in rng.next() % 2 == 0 }
+                if who.isEmpty { who = [stakers[Int(rng.next() % 4)]] }
+                try rig.scenario(["claim", "--advance", "17", "--only", who.joined(separator: ",")])
+                deepDepths.append(depth)
             case .operatorCancel:
                 // Hold mining so the keeper's next routing transaction waits in the pool, then cancel its nonce.
                 _ = try await rig.chain.rpc("evm_setAutomine", [.bool(false)])
@@ -132,9 +147,18 @@ final class ExactlyOnceTests: XCTestCase {
         XCTAssertEqual(audit.status, 0, "audit: \(audit.out.prefix(3000)) \(audit.err)")
         let journal = try rig.store().read { r in try r.journal() }
         let replacements = journal.filter { $0.replacedBy != nil }.count
+        // No orphaned claim was routed: every routed claim on chain is the store's live routed intent (checked
+        // above, and its amount equals the canonical reward: the oracle's "unexpected"), none an orphaned one.
+        let orphaned = try rig.store().read { r in try r.intents(states: [.orphaned]) }
+        let routedOnChain = Set(verdict["routed_claims"] as? [String] ?? [])
+        let liveRouted = try rig.store().read { r in Set(try r.intents(states: [.routed]).map { "\($0.claim)" }) }
+        let orphanedRouted = orphaned.filter { routedOnChain.contains("\($0.claim)") && !liveRouted.contains("\($0.claim)") }
+        XCTAssertTrue(orphanedRouted.isEmpty, "orphaned claims routed: \(orphanedRouted)")
         let total = survived.values.reduce(0, +)
         print("ExactlyOnceTests: survived \(total) injected faults (\(survived.map { "\($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "; "))); "
               + "\(cancelsLanded) operator cancels landed, \(replacements) replacements, \(journal.count) journaled transactions, "
-              + "routed \(verdict["routed"] ?? 0) of \(verdict["eligible"] ?? 0) eligible claims exactly once")
+              + "routed \(verdict["routed"] ?? 0) of \(verdict["eligible"] ?? 0) eligible claims exactly once; "
+              + "\(deepDepths.count) deep reorgs (depths \(deepDepths)), \(orphaned.count) claims orphaned, 0 duplicates, 0 missing, "
+              + "\(orphanedRouted.count) orphaned-routed")
     }
 }
