@@ -451,13 +451,17 @@ class Runner:
             return
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        outputs = re.split(rf"\n?{sep} (\d+)\n", r.stdout)
+        # Each step's output is followed by "\n<sep> <status>\n": drop that added newline, then split into lines
+        # (a final newline ends the last line; it does not start an empty one).
+        outputs = re.split(rf"{sep} (\d+)\n", r.stdout)
         for k, s in enumerate(steps):
             if 2 * k + 1 >= len(outputs):
                 self.problems.add(doc.path, s["line"], f"`{s['command']}` did not run (the block stopped earlier)")
                 break
-            got, status = outputs[2 * k], int(outputs[2 * k + 1])
-            got_lines = got.split("\n") if got else []
+            got, status = outputs[2 * k][:-1], int(outputs[2 * k + 1])
+            got_lines = got.split("\n")
+            if got_lines[-1] == "":
+                got_lines.pop()
             if status != s["status"]:
                 self.problems.add(doc.path, s["line"], f"`{s['command']}` exited {status}, the guide says {s['status']}: "
                                                        + " | ".join(got_lines[-3:]))
