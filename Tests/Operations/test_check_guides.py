@@ -188,6 +188,17 @@ def test_front_page_length_and_unlinked_guide(tmp_path):
     assert "README.md does not link deploy/docs/orphan.md" in out
 
 
+def test_readme_shows_what_ci_runs(tmp_path):
+    root = make_repo(tmp_path, **{".ci/run": "#!/usr/bin/env bash\ndeploy/dev/test.sh --all\n",
+                                  "deploy/dev/test.sh": "#!/bin/sh\n",
+                                  "README.md": README + "\n```sh\ndeploy/dev/test.sh     # every test\n```\n"})
+    code, out, _ = check(root, "--no-run")
+    assert code == 1 and ".ci/run:2: CI runs `deploy/dev/test.sh --all`" in out
+    (root / ".ci/run").write_text("#!/usr/bin/env bash\ndeploy/dev/test.sh\n")
+    code, out, err = check(root, "--no-run")
+    assert code == 0, out + err
+
+
 def test_command_blocks_run_and_must_succeed(tmp_path):
     blocks = ("\n<!-- check: run -->\n```sh\nexpansion-keeper ok\n```\n"
               "\n<!-- check: run -->\n```sh\nfalse\n```\n"

@@ -20,7 +20,7 @@ The guides are README.md, deploy/docs/*.md and every README.md under deploy/, AB
             while they end in `\\`) must print exactly the lines that follow it (stdout and stderr together)
             and exit 0, or the status given by a last line `[exit N]`.
   outside   no guide points outside the repository (research notes, a SPEC, /work/ paths).
-  front     README.md has at most 200 lines and links every guide.
+  front     README.md has at most 200 lines, links every guide, and shows the commands .ci/run runs verbatim.
 
 Usage: deploy/dev/check_guides.py [--root DIR] [--no-run]
   EXPANSION_KEEPER_BIN  the binary for command blocks (default: ROOT/.build/debug/expansion-keeper); when it is
@@ -365,6 +365,14 @@ def check_front_page(root, readme, problems, guides):
             t = m.group(1).partition("#")[0]
             if t and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", t):
                 linked.add((root / t).resolve())
+    # The setup commands on the front page are the ones CI runs (.ci/run calls them verbatim).
+    ci = root / ".ci/run"
+    if ci.exists():
+        shown = {l.split("#")[0].strip() for b in readme.blocks if b["lang"] == "sh" for _, l in b["lines"]}
+        for n, line in enumerate(ci.read_text(encoding="utf-8").splitlines(), 1):
+            cmd = line.split("#")[0].strip()
+            if re.match(r"^deploy/\S+\.sh\b", cmd) and cmd not in shown:
+                problems.add(ci, n, f"CI runs `{cmd}`, which README.md's setup commands do not show verbatim")
     for g in guides:
         if g != readme.path and g.parent.name != "Vectors" and g.resolve() not in linked:
             problems.add(readme.path, 1, f"README.md does not link {problems.rel(g)} (every guide is one click away)")
