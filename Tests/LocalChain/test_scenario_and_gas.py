@@ -1,4 +1,4 @@
-"""The scenario tool against a served chain (real CLI, real HTTP), and the gas target of SPEC §3."""
+"""The scenario tool against a served chain (real CLI, real HTTP), and the gas target (≤ 25,000 gas per routed claim; deploy/contracts/README.md)."""
 
 import json
 import os

@@ -73,14 +73,14 @@ def test_alert_rules_check_and_unit_tests():
 def test_every_alert_has_summary_runbook_and_a_unit_test():
     text = open(os.path.join(ROOT, "deploy/prometheus/alerts.yml")).read()
     tests = open(os.path.join(ROOT, "deploy/prometheus/tests/alerts_test.yml")).read()
-    readme = open(os.path.join(ROOT, "README.md")).read()
+    runbook = open(os.path.join(ROOT, "deploy/docs/runbook.md")).read()
     alerts = re.findall(r"- alert: (\w+)", text)
     assert len(alerts) == 13
     for a in alerts:
         assert f"alertname: {a}\n" in tests, f"{a} has no promtool unit test"
         anchor = "alert-" + a.lower()
-        assert f"README.md#{anchor}" in text, f"{a} has no runbook link"
-        assert f"#### Alert: {a}\n" in readme, f"README runbook has no entry for {a}"
+        assert f"deploy/docs/runbook.md#{anchor}" in text, f"{a} has no runbook link"
+        assert f"#### Alert: {a}\n" in runbook, f"deploy/docs/runbook.md has no entry for {a}"
     assert text.count("summary:") == len(alerts)
 
 

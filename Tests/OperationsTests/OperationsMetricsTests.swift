@@ -3,7 +3,7 @@ import JSONRPC
 @testable import KeeperEngine
 import XCTest
 
-/// The metric catalog: names, types and units follow Prometheus conventions, the golden file and the README
+/// The metric catalog: names, types and units follow Prometheus conventions, the golden file and the operator guide
 /// table list exactly the catalog, and the exposition (swift-prometheus) renders what the handles record.
 final class OperationsMetricsTests: XCTestCase {
     /// `name type` pairs of an exposition's `# TYPE` lines.
@@ -53,15 +53,15 @@ final class OperationsMetricsTests: XCTestCase {
         XCTAssertEqual(try Self.golden(), catalog)
     }
 
-    func testReadmeDocumentsEveryMetric() throws {
-        let readme = try String(contentsOf: OpsEnv.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let start = readme.range(of: "<!-- BEGIN operations -->"), let end = readme.range(of: "<!-- END operations -->") else {
-            return XCTFail("README has no operations section")
+    func testOperatorGuideDocumentsEveryMetric() throws {
+        let guide = try String(contentsOf: OpsEnv.repoRoot.appendingPathComponent("deploy/docs/operator-guide.md"), encoding: .utf8)
+        guard let start = guide.range(of: "<!-- BEGIN metrics -->"), let end = guide.range(of: "<!-- END metrics -->") else {
+            return XCTFail("deploy/docs/operator-guide.md has no metrics table")
         }
-        let section = readme[start.upperBound..<end.lowerBound]
+        let section = guide[start.upperBound..<end.lowerBound]
         for spec in KeeperMetrics.catalog {
-            XCTAssertTrue(section.contains("`\(spec.name)`"), "README operations section does not document \(spec.name)")
-            XCTAssertTrue(section.contains("| \(spec.kind.rawValue) |"), "README table lacks type \(spec.kind.rawValue)")
+            XCTAssertTrue(section.contains("`\(spec.name)`"), "the operator guide's metrics table does not document \(spec.name)")
+            XCTAssertTrue(section.contains("| \(spec.kind.rawValue) |"), "the operator guide's metrics table lacks type \(spec.kind.rawValue)")
         }
     }
 

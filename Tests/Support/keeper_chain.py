@@ -175,7 +175,7 @@ def cmd_drive(a) -> dict:
 
 
 def cmd_expect(a) -> dict:
-    """Registrations and intents from the chain's logs alone, by the treasury's rules (SPEC §3)."""
+    """Registrations and intents from the chain's logs alone, by the treasury's rules (deploy/contracts/README.md, "Rules")."""
     st = load_state(a.state)
     rpc = RPC(a.url, timeout=120)
     to_block = a.to_block if a.to_block is not None else hexint(rpc.call("eth_blockNumber"))

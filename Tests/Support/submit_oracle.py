@@ -6,7 +6,7 @@ computed from the chain's logs and the treasury's state alone (never from the ke
     submit_oracle.py verify --url URL --state FILE [--json]         -> the verdict (see below)
     submit_oracle.py nonce  --url URL --address ADDR                -> {"latest": N, "pending": M}
 
-`verify` applies the treasury's rules (SPEC §3) to the logs: a reward log of staker S at block B is eligible
+`verify` applies the treasury's rules (deploy/contracts/README.md, "Rules") to the logs: a reward log of staker S at block B is eligible
 when S is registered at the end (last event OptedIn), its since_block <= B, floor(amount*share/10000) > 0 and
 S's allowance to the treasury covers it. It reports claims routed more than once ("duplicates"), Routed
 events that cite no real reward, the wrong amount or a staker not registered in force ("unexpected"),

@@ -3,7 +3,7 @@
 # `swift build -c release --product expansion-keeper`). Idempotent: re-running upgrades the binary and
 # the unit, and never overwrites an existing config, password or keystore.
 #   deploy/systemd/install.sh [--binary PATH] [--no-start]
-# Steps it performs are listed in deploy/README.md ("What install.sh does").
+# Steps it performs are listed in deploy/docs/operator-guide.md ("What install.sh does").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 binary="$root/.build/release/expansion-keeper"
@@ -23,8 +23,13 @@ install -D -m 0644 "$root/deploy/systemd/expansion-keeper.sysusers.conf" /usr/li
 install -D -m 0644 "$root/deploy/systemd/expansion-keeper.tmpfiles.conf" /usr/lib/tmpfiles.d/expansion-keeper.conf
 systemd-sysusers /usr/lib/sysusers.d/expansion-keeper.conf
 systemd-tmpfiles --create /usr/lib/tmpfiles.d/expansion-keeper.conf
-install -D -m 0644 "$root/README.md" /usr/local/share/doc/expansion-keeper/README.md
-install -D -m 0644 "$root/deploy/README.md" /usr/local/share/doc/expansion-keeper/deploy-README.md
+# The guides, in the repository's layout so their links work; the alerts' runbook_urls point at
+# /usr/local/share/doc/expansion-keeper/deploy/docs/runbook.md.
+doc=/usr/local/share/doc/expansion-keeper
+rm -f "$doc/deploy-README.md"   # where deploy/README.md was installed before the guides moved to deploy/docs/
+for f in README.md deploy/README.md deploy/docs/*.md deploy/contracts/README.md ABI/README.md; do
+  install -D -m 0644 "$root/$f" "$doc/$f"
+done
 install -d -m 0750 -o root -g expansion-keeper /etc/expansion-keeper /etc/expansion-keeper/abi
 install -m 0640 -o root -g expansion-keeper "$root"/ABI/*.json /etc/expansion-keeper/abi/
 if [ ! -e /etc/expansion-keeper/config.toml ]; then
