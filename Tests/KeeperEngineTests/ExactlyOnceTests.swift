@@ -40,6 +40,7 @@ final class ExactlyOnceTests: XCTestCase {
         for i in 0..<iterations {
             // CI: each fault at least once, in order; soak: random.
             let fault = Env.soak ? Fault.allCases[Int(rng.next() % UInt64(Fault.allCases.count))] : Fault.allCases[i % Fault.allCases.count]
+            if Env.soak { print("iteration \(i): \(fault.rawValue)") }
             try rig.scenario(["claim", "--advance", "30"])
             if i == iterations / 2 {
                 // The leaver's earlier rewards were due while it was registered: they are routed before it leaves
@@ -86,7 +87,12 @@ final class ExactlyOnceTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(Int(rng.next() % 800)))
                 let head = try await rig.chain.head()
                 let depth = Int(min(UInt64(64), head - setupHead - 1) > 0 ? 1 + rng.next() % min(UInt64(64), head - setupHead - 1) : 1)
-                _ = try await rig.chain.rpc("test_reorg", [.object([("depth", .int(depth)), ("blocks", .int(0)), ("reinject", .bool(rng.next() % 2 == 0))])])
+                // Re-injected: the new fork grows as long as the old one (as a node's would), so re-injected
+                // transactions priced for the old fork's lower base fees become includable; not re-injected: the new
+                // fork starts empty and the claims below land at the old fork's positions.
+                let reinject = rng.next() % 2 == 0
+                _ = try await rig.chain.rpc("test_reorg", [.object([("depth", .int(depth)), ("blocks", .int(reinject ? depth + 1 : 0)),
+                                                                    ("reinject", .bool(reinject))])])
                 var who = stakers.filter { _ in rng.next() % 2 == 0 }
                 if who.isEmpty { who = [stakers[Int(rng.next() % 4)]] }
                 try rig.scenario(["claim", "--advance", "17", "--only", who.joined(separator: ",")])

@@ -143,8 +143,14 @@ say "expansion-keeper registrations --config keeper.toml"
 "$bin" registrations --config "$work/keeper.toml"
 say "expansion-keeper status --config keeper.toml"
 "$bin" status --config "$work/keeper.toml"
-say "expansion-keeper audit --config keeper.toml"
-"$bin" audit --config "$work/keeper.toml"
+say "expansion-keeper audit --config keeper.toml   (exit 0 all justified, 1 findings, 2 could not audit)"
+audit_status=0
+"$bin" audit --config "$work/keeper.toml" || audit_status=$?
+case "$audit_status" in
+  0) echo "audit: exit 0 — every routed wei justified, no eligible reward missing" ;;
+  1) echo "audit: exit 1 — FINDINGS above; the demo failed" >&2; exit 1 ;;
+  *) echo "audit: exit $audit_status — could not audit; the demo failed" >&2; exit "$audit_status" ;;
+esac
 
 say "independent check (Tests/Support/submit_oracle.py: the treasury's rules applied to the chain's logs)"
 "$py" - "$work/verify.json" "$work/state.json" <<'EOF'
@@ -171,6 +177,6 @@ for k, v in db.execute("SELECT key, value FROM meta WHERE key LIKE 'submit_%' OR
 for state, n in db.execute("SELECT state, COUNT(*) FROM transactions GROUP BY state ORDER BY state"):
     print(f'expansion_keeper_journal_transactions{{state="{state}"}} {n}')
 EOF
-grep -E 'routing batch sent|confirmed; claims settled|would be skipped' "$work/keeper.log" | head -n 6 | cut -c1-220
+grep -m 6 -E 'routing batch sent|confirmed; claims settled|would be skipped' "$work/keeper.log" | cut -c1-220
 echo
 echo "demo: ok"
