@@ -244,6 +244,26 @@ final class CrossProviderTests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.err.contains("providers disagree about the logs of blocks"), bad.err)
     }
+
+    /// A primary that alters one reward's amount (same block hash, log index and transaction) is caught by an
+    /// honest `verify_rpc_urls`: each log is compared whole, so the keeper never plans the altered amount. The
+    /// halt names the blocks and the differing log (hashes kept in the log line, not redacted).
+    func testAPrimaryThatAltersAnAmountIsCaught() async throws {
+        let chain = try LocalChain()
+        try chain.deploy()
+        try chain.driver("drive", ["--seed", "\(Env.seed &+ 23)", "--steps", "30"])
+        let path = try chain.config(name: "lying").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "rpc_urls = [\"\(chain.url)\"]", with: "rpc_urls = [\"\(chain.url)/lying\"]\nverify_rpc_urls = [\"\(chain.url)\"]")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = try Env.run(Env.binary, ["run", "--config", path, "--exit-when-caught-up"])
+        XCTAssertEqual(bad.status, 1, bad.err)
+        XCTAssertTrue(bad.err.contains("providers disagree about the logs of blocks"), bad.err)
+        XCTAssertFalse(bad.err.contains("<redacted: 32-byte hex>"), "the halt reason must keep its hashes: \(bad.err.suffix(2000))")
+        // Nothing was planned from the altered log.
+        let store = try KeeperStore(directory: chain.dir.appendingPathComponent("data-lying").path, readOnly: true)
+        XCTAssertEqual(try store.read { r in try r.rewardCount() }, 0, "no event of the disputed range was stored")
+    }
 }
 
 /// `confirmations = "safe"`: the keeper works up to the node's safe block, not head − N.

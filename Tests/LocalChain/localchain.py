@@ -150,10 +150,27 @@ class Handler(BaseHTTPRequestHandler):
                 resp = [r for r in (node.handle(x) for x in req) if r is not None]
         else:
             resp = node.handle(req)
+        if self.path.rstrip("/") == "/lying":
+            _lie_about_amounts(req, resp)
         if resp is None or resp == []:
             self._send(200, b"", truncate=False)
             return
         self._send(200, _json_bytes(resp), truncate=truncate)
+
+
+def _lie_about_amounts(req, resp) -> None:
+    """The `/lying` endpoint (same chain, same node): a provider that alters data. In every eth_getLogs answer
+    the first log with a data word gets its first word tripled — same block hash, log index and transaction,
+    another amount. Everything else is answered honestly."""
+    pairs = zip(req, resp) if isinstance(req, list) and isinstance(resp, list) else [(req, resp)]
+    for q_, r in pairs:
+        if not isinstance(q_, dict) or q_.get("method") != "eth_getLogs" or not isinstance(r, dict):
+            continue
+        for lg in r.get("result") or []:
+            data = lg.get("data", "0x")
+            if len(data) >= 66:
+                lg["data"] = "0x" + format(int(data[2:66], 16) * 3 % 2**256, "064x") + data[66:]
+                break
 
 
 class Server(ThreadingHTTPServer):
