@@ -4,7 +4,8 @@
 //   0  CCurl, CSecp256k1 (system libraries)   EthereumCore (pure values)
 //   1  EthereumABI
 //   2  EthereumSigning   JSONRPC
-//   2  KeeperStore (SQLite via GRDB)   3  KeeperEngine (config, ingest, registry, planner, audit)
+//   2  KeeperStore (SQLite via GRDB)
+//   3  KeeperCore → KeeperIngest → KeeperPlanning → KeeperSubmission → KeeperOperations (one responsibility each)
 //   4  expansion-keeper (CLI)
 //   -  KeeperBench (benchmarks), KeeperFuzz (libFuzzer, opt-in)
 import PackageDescription
@@ -37,15 +38,42 @@ var targets: [Target] = [
     // Layer 2: the keeper's SQLite store (schema, migrations, repositories).
     .target(name: "KeeperStore", dependencies: ["EthereumCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
-    // Layer 3: config, bindings, ingestion, reorgs, registry, planner, audit, services.
+    // Layer 3: the keeper, one module per responsibility (deploy/docs/developer-guide.md, "Modules and layering").
+    // 3a KeeperCore: the validated config, the contract bindings, the chain reader, engine errors, output helpers.
     .target(
-        name: "KeeperEngine",
+        name: "KeeperCore",
+        dependencies: ["EthereumCore", "EthereumABI", "JSONRPC", .product(name: "TOMLKit", package: "TOMLKit")],
+        swiftSettings: strict),
+    // 3b KeeperIngest: ingestion, reorgs, the registry and the planner of intents.
+    .target(
+        name: "KeeperIngest",
         dependencies: [
-            "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore",
-            .product(name: "TOMLKit", package: "TOMLKit"),
+            "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperCore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-            // Operations (issue 8): metrics registry, /metrics + health server.
+        ],
+        swiftSettings: strict),
+    // 3c KeeperPlanning: what would be sent now (plan), the reports (status, registrations) and audit.
+    .target(
+        name: "KeeperPlanning",
+        dependencies: ["EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest"],
+        swiftSettings: strict),
+    // 3d KeeperSubmission: batches, fees, nonces, the journal's use, tracking and settling transactions.
+    .target(
+        name: "KeeperSubmission",
+        dependencies: [
+            "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict),
+    // 3e KeeperOperations: metrics, health, the HTTP server, systemd notify, logging, the run-time services.
+    .target(
+        name: "KeeperOperations",
+        dependencies: [
+            "EthereumCore", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperSubmission",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "FlyingFox", package: "FlyingFox"),
@@ -58,7 +86,8 @@ var targets: [Target] = [
         name: "expansion-keeper",
         dependencies: [
             "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC",
-            "KeeperStore", "KeeperEngine", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict),
@@ -71,7 +100,7 @@ var targets: [Target] = [
         name: "KeeperBench",
         dependencies: [
             "KeeperTesting", "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
-            "KeeperStore", "KeeperEngine",
+            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations",
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ],
         swiftSettings: strict),
@@ -85,10 +114,12 @@ var targets: [Target] = [
     .testTarget(name: "JSONRPCTests", dependencies: ["KeeperTesting", "EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
     .testTarget(name: "KeeperStoreTests", dependencies: ["EthereumCore", "KeeperStore"], swiftSettings: strict),
-    .testTarget(name: "KeeperEngineTests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperEngine"],
+    .testTarget(name: "KeeperEngineTests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest",
+                                                          "KeeperPlanning", "KeeperSubmission", "KeeperOperations"],
                 swiftSettings: strict),
     .testTarget(name: "OperationsTests",
-                dependencies: ["EthereumCore", "JSONRPC", "KeeperStore", "KeeperEngine",
+                dependencies: ["EthereumCore", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning",
+                               "KeeperSubmission", "KeeperOperations",
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "Metrics", package: "swift-metrics"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

@@ -7,7 +7,7 @@
 // model (`ABIContract`). One error type: `ABIError`, every case carrying the byte offset or field.
 // Must not import: Foundation, any I/O, any module other than EthereumCore (it knows nothing of transport).
 //
-// Design notes (see README "abi"):
+// Design notes (deploy/docs/developer-guide.md, "EthereumABI"):
 //  1. The decoder accepts only the canonical encoding: every offset must point exactly where the
 //     canonical encoder puts that tail, padding must be zero, values must fit their type, and nothing may
 //     follow the data. This rejects offset loops and aliasing outright (no exponential blow-up) and makes

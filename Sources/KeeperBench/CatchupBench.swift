@@ -2,7 +2,11 @@ import EthereumCore
 import Foundation
 import KeeperTesting
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 import KeeperStore
 
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 // KeeperStore — the keeper's memory: one SQLite file (WAL) in `data_dir`, its schema as append-only
 // named migrations, and repositories for meta/cursor/blocks, reward events, registrations and the
 // registry, route intents, treasury events, reorgs and (for the submitter) transactions.
-// Owns: SQL and the mapping of rows to values. Must not import: EthereumABI, JSONRPC, KeeperEngine
+// Owns: SQL and the mapping of rows to values. Must not import: EthereumABI, JSONRPC, the Keeper* modules above it
 // (it stores decoded values; it knows nothing of logs, ABI or transport). Imports EthereumCore and GRDB.
 import EthereumCore
 import Foundation

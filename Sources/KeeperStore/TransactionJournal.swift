@@ -1,7 +1,7 @@
 // TransactionJournal — the submitter's journal in the `transactions` table (schema v1) and the intents'
 // `tx_id`. Owns: the SQL of journaling a signed transaction together with its claims, of moving a
 // transaction through its states, and of returning claims to the planner. Must not import: JSONRPC,
-// EthereumABI, KeeperEngine (rows in, values out; the engine decides).
+// EthereumABI, the Keeper* modules above it (rows in, values out; the engine decides).
 //
 // Exactly-once rests on one rule kept here: `journal(_:claims:)` inserts the raw signed transaction and
 // marks its claims `sent` in ONE store transaction, and the caller broadcasts only after it committed.

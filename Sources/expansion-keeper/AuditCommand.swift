@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 
 /// `expansion-keeper audit --config FILE [--from-block N] [--to-block M] [--grace-blocks G] [--json]`.
 /// Exit status: 0 when every routed wei is justified and no eligible reward is missing, 1 when anything is

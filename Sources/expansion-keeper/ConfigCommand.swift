@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 
 /// Options every keeper command shares: the config file and the output format.
 struct KeeperOptions: ParsableArguments {

@@ -3,7 +3,11 @@ import EthereumABI
 import EthereumCore
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 
 /// `expansion-keeper contracts deploy --config FILE [--owner ADDR]`: deploys ExpansionTreasury with the keeper's
 /// key, enables the keeper, hands ownership to `--owner` (two-step: the new owner must `accept_ownership()`),

@@ -2,7 +2,11 @@ import EthereumCore
 import EthereumSigning
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 
 /// The keeper's signing key, loaded from the config's `keystore` with the password from `password_file`
 /// (or the usual password sources), adapted to the engine's `TransactionSigning`. The engine never sees

@@ -1,8 +1,12 @@
 import ArgumentParser
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 import Logging
 
-/// `--log-format text|json` and `--log-level LEVEL`, shared by the commands that log (README, "Logs").
+/// `--log-format text|json` and `--log-level LEVEL`, shared by the commands that log (operator guide, "Logs").
 struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "Log line format: text (default) or json (one JSON object per line).")
     var logFormat: String = "text"

@@ -1,6 +1,10 @@
 import ArgumentParser
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 
 /// `expansion-keeper plan --config FILE [--json]`: the batches the submitter would send now, simulated.
 struct PlanCommand: AsyncParsableCommand {

@@ -1,6 +1,10 @@
 import ArgumentParser
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 
 /// `expansion-keeper registrations --config FILE [--all] [--json]`.
 struct RegistrationsCommand: ParsableCommand {

@@ -2,8 +2,12 @@ import ArgumentParser
 import EthereumSigning
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 import Logging
 import ServiceLifecycle
 

@@ -1,6 +1,10 @@
 import ArgumentParser
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 
 /// `expansion-keeper status --config FILE [--json]`: cursor, lag, reorgs, events, intents, stakers, submission, in-flight txs, errors.
 struct StatusCommand: AsyncParsableCommand {

@@ -5,7 +5,11 @@ import Foundation
 import Glibc
 #endif
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 import KeeperStore
 import Logging
 

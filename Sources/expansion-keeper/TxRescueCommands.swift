@@ -2,8 +2,12 @@ import ArgumentParser
 import EthereumCore
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 
 /// The options of `tx cancel` and `tx replace`.
 struct RescueOptions: ParsableArguments {

@@ -1,7 +1,11 @@
 import EthereumABI
 import EthereumCore
 import Foundation
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
+import KeeperSubmission
 import XCTest
 
 /// Every class of config error gives the documented message naming the key (and line); `config check`

@@ -1,7 +1,11 @@
 import EthereumCore
 import Foundation
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 import KeeperTesting
 import XCTest
 

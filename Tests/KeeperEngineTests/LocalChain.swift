@@ -1,8 +1,12 @@
 import EthereumCore
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 import KeeperTesting
 import XCTest
 

@@ -1,8 +1,12 @@
 import EthereumCore
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 import XCTest
 
 /// The keeper against the real local chain: a seeded scenario of stakers staking, claiming, opting in/out

@@ -1,8 +1,12 @@
 import EthereumCore
 import Foundation
 import JSONRPC
-import KeeperEngine
+import KeeperCore
+import KeeperIngest
+import KeeperOperations
+import KeeperPlanning
 import KeeperStore
+import KeeperSubmission
 import XCTest
 
 /// Unit tests of the submission pieces that need no chain: fees, nonces, caps, error classes, the journal's atomicity.

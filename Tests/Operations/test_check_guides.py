@@ -81,7 +81,7 @@ Guides: [operator](deploy/docs/operator-guide.md), [runbook](deploy/docs/runbook
 
 def make_repo(tmp_path, **overrides):
     files = {
-        "Sources/KeeperEngine/KeeperConfig.swift": SCHEMA,
+        "Sources/KeeperCore/KeeperConfig.swift": SCHEMA,
         "Tests/Operations/golden_metrics.txt": "# golden\nexpansion_keeper_ready gauge\n"
                                                "expansion_keeper_rpc_request_duration_seconds histogram\n",
         "deploy/docs/operator-guide.md": OPERATOR,

@@ -1,6 +1,10 @@
 import Foundation
 import JSONRPC
-@testable import KeeperEngine
+@testable import KeeperCore
+@testable import KeeperIngest
+@testable import KeeperOperations
+@testable import KeeperPlanning
+@testable import KeeperSubmission
 import XCTest
 
 /// The metric catalog: names, types and units follow Prometheus conventions, the golden file and the operator guide

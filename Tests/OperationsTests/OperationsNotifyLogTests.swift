@@ -1,5 +1,9 @@
 import Foundation
-@testable import KeeperEngine
+@testable import KeeperCore
+@testable import KeeperIngest
+@testable import KeeperOperations
+@testable import KeeperPlanning
+@testable import KeeperSubmission
 import Logging
 import XCTest
 

@@ -7,7 +7,7 @@ The guides are README.md, deploy/docs/*.md and every README.md under deploy/, AB
             heading of the target (or of the same file); repository paths named in the text
             (`deploy/dev/test.sh`, `Tests/Support/submit_oracle.py`, …) exist.
   config    every config key named as `section.key`, `[section] key`, EXPANSION_KEEPER_<SECTION>_<KEY> or in a
-            ```toml block is a key the code accepts (ConfigSchema in Sources/KeeperEngine/KeeperConfig.swift);
+            ```toml block is a key the code accepts (ConfigSchema in Sources/KeeperCore/KeeperConfig.swift);
             the operator guide's config reference lists exactly those keys, and (when the binary runs) its
             defaults are the ones `config check` prints.
   metrics   every expansion_keeper_* name exists (Tests/Operations/golden_metrics.txt, else Sources/), and the
@@ -144,10 +144,10 @@ def strip_code(line):
 # ------------------------------------------------------------------ sources of truth
 
 def config_schema(root):
-    src = (root / "Sources/KeeperEngine/KeeperConfig.swift").read_text(encoding="utf-8")
+    src = (root / "Sources/KeeperCore/KeeperConfig.swift").read_text(encoding="utf-8")
     m = re.search(r"static let sections: \[String: \[String\]\] = \[(.*?)\n\s*\]\n", src, re.S)
     if not m:
-        raise SystemExit("check_guides: ConfigSchema.sections not found in Sources/KeeperEngine/KeeperConfig.swift")
+        raise SystemExit("check_guides: ConfigSchema.sections not found in Sources/KeeperCore/KeeperConfig.swift")
     schema = {}
     for sec, keys in re.findall(r"\"(\w+)\":\s*\[([^\]]*)\]", m.group(1)):
         schema[sec] = set(re.findall(r"\"(\w+)\"", keys))

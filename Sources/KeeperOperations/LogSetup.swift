@@ -1,4 +1,7 @@
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 import Logging
 
 /// How log lines are written: `text` (journald-friendly `level label: message key=value…`) or `json`

@@ -1,5 +1,8 @@
 import Foundation
 import JSONRPC
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 import Logging
 import ServiceLifecycle
 

@@ -1,8 +1,11 @@
-// Operations (KeeperEngine/Operations) — what an operator sees of the running keeper: the Prometheus
+// KeeperOperations — what an operator sees of the running keeper: the Prometheus
 // metrics (this file), the /metrics + /healthz + /readyz server, readiness, the systemd notify protocol
 // and the log format. Imports swift-metrics (the instrumentation API), swift-prometheus (the registry and
 // the text exposition — never hand-written), FlyingFox (HTTP) and swift-log; never the CLI.
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 import Metrics
 import Prometheus
 

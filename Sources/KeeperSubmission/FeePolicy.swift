@@ -1,4 +1,7 @@
 import EthereumCore
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 
 /// EIP-1559 fees: a new transaction pays `2 × next base fee + tip` (tip from `eth_feeHistory`'s median,
 /// at least 1 gwei / 1000 so a quiet chain still includes it), capped by `max_fee_per_gas`. A replacement

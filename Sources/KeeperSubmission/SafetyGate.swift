@@ -1,6 +1,9 @@
 import EthereumABI
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 import KeeperStore
 
 /// The kill switches and caps in front of every NEW batch (never in front of tracking, replacing or

@@ -1,9 +1,13 @@
+// KeeperCore — what every part of the keeper shares: the validated configuration (KeeperConfig), the contract
+// bindings (the reward event, the treasury's events and functions), the chain reader interface, the engine's
+// errors and the text/JSON output helpers. Imports EthereumCore, EthereumABI, JSONRPC, TOMLKit; nothing of the
+// store, the daemon or operations.
 import EthereumCore
 import Foundation
 import JSONRPC
 import TOMLKit
 
-/// The keeper's configuration (SPEC §5 plus the keys documented in README "keeper"), validated completely
+/// The keeper's configuration (every key in deploy/docs/operator-guide.md, "Configuration reference"), validated completely
 /// before anything starts: unknown keys are errors, every problem names its key (and line), addresses must
 /// be EIP-55 checksummed, and the staking ABI must have the configured reward event and fields.
 public struct KeeperConfig: Sendable {

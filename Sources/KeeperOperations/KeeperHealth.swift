@@ -1,4 +1,7 @@
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 
 /// What `/healthz` and `/readyz` answer, decided from facts the poll loop and the RPC instrumentation
 /// report. Thread-safe; cheap to query on every request.

@@ -1,6 +1,13 @@
+// KeeperSubmission — the keeper's hands: batches formed within the safety gate's caps, simulated, signed,
+// journaled before broadcast, tracked to a final state (rebroadcast, replace, settle, supersede), fees and
+// nonces. Imports KeeperCore, KeeperIngest (the planner settles claims from receipts), KeeperPlanning (the
+// per-claim diagnosis), KeeperStore (the journal).
 import EthereumABI
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 import KeeperStore
 import Logging
 

@@ -1,6 +1,8 @@
 import EthereumABI
 import EthereumCore
 import JSONRPC
+import KeeperCore
+import KeeperIngest
 import KeeperStore
 
 /// `audit`: verifies the treasury's history from chain data alone (no store), strictly.

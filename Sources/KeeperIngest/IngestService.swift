@@ -1,6 +1,21 @@
 import Foundation
+import KeeperStore
+import KeeperCore
 import Logging
 import ServiceLifecycle
+
+/// What ingestion tells whoever watches it (metrics, health, systemd): implemented by the operations module,
+/// so ingestion does not depend on it.
+public protocol IngestObserver: AnyObject, Sendable {
+    /// Blocks up to `block` were ingested.
+    func pollIngested(upTo block: UInt64, store: KeeperStore?)
+    /// A poll found nothing to do: the cursor is at the confirmed target.
+    func pollSucceeded(cursor: UInt64, target: UInt64, store: KeeperStore?)
+    /// A poll failed with a transient error (it is retried).
+    func pollFailed(_ error: any Error)
+    /// A reorg of `depth` stored blocks was handled.
+    func reorg(depth: UInt64)
+}
 
 /// Ingestion as a `Service`: one step per poll interval (back-to-back while catching up). On graceful
 /// shutdown (SIGTERM/SIGINT through the `ServiceGroup`) the step in flight is cancelled between store
@@ -12,11 +27,11 @@ public final class IngestService: Service, Sendable {
     public let ingestor: Ingestor
     let logger: Logger
     let exitWhenCaughtUp: Bool
-    /// Metrics, health and systemd notifications of each iteration (README, "Operations").
-    let monitor: OperationsMonitor?
+    /// Metrics, health and systemd notifications of each iteration (the operations module implements it).
+    let monitor: (any IngestObserver)?
 
     /// A service over `ingestor`; with `exitWhenCaughtUp` it returns once the cursor reaches the target.
-    public init(ingestor: Ingestor, logger: Logger, exitWhenCaughtUp: Bool = false, monitor: OperationsMonitor? = nil) {
+    public init(ingestor: Ingestor, logger: Logger, exitWhenCaughtUp: Bool = false, monitor: (any IngestObserver)? = nil) {
         self.ingestor = ingestor; self.logger = logger; self.exitWhenCaughtUp = exitWhenCaughtUp; self.monitor = monitor
     }
 

@@ -1,5 +1,8 @@
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 
 /// The submitter's knobs, from the config (`[keeper]`) with defaults for keys it does not set.
 public struct SubmissionSettings: Sendable {

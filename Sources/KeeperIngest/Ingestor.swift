@@ -1,7 +1,11 @@
+// KeeperIngest — from the chain into the store: ingestion in confirmed ranges, reorg detection and repair
+// (orphaned claims, orphaned routes), the registry and the planner of route intents, and the ingest service.
+// Imports KeeperCore and KeeperStore; reports to operations only through `IngestObserver`.
 import EthereumABI
 import EthereumCore
 import Foundation
 import JSONRPC
+import KeeperCore
 import KeeperStore
 
 /// What one ingestion step did.
@@ -250,7 +254,8 @@ public final class Ingestor: Sendable {
         } catch let e as EngineError { throw e } catch { throw fail("treasury event", error) }
     }
 
-    static func decodeTreasury(_ log: RawLog, position: LogPosition) throws -> ChainEvent {
+    /// Decodes one treasury log (OptedIn, OptedOut, Routed, RouteSkipped) at `position`; throws on any other topic.
+    public static func decodeTreasury(_ log: RawLog, position: LogPosition) throws -> ChainEvent {
         func u(_ v: ABIValue) -> UInt256 { if case let .uint(x) = v { return x }; return .zero }
         func addr(_ v: ABIValue) -> Address { if case let .address(a) = v { return a }; return .zero }
         let topic0 = log.topics.first ?? .zero

@@ -1,5 +1,8 @@
 import EthereumCore
 import JSONRPC
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 
 /// What the submitter needs from the chain beyond `ChainReader`: nonces, fees, balances, broadcast, receipts.
 public protocol SubmissionChain: Sendable {

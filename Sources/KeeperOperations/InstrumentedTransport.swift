@@ -1,5 +1,8 @@
 import Foundation
 import JSONRPC
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 
 /// An `HTTPTransport` that wraps another and reports every request to the metrics and health state:
 /// `rpc_requests_total{endpoint,method,outcome}`, `rpc_request_duration_seconds{method}`,

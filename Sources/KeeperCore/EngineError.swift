@@ -1,11 +1,9 @@
-// KeeperEngine — the keeper's logic: config (TOML, validated completely), contract bindings checked
-// against ABI/*.json, ingestion with confirmations and reorg handling, the opt-in registry, the route
-// planner, the audit, the read-only reports and the long-running services.
-// Owns: decisions. Talks to the chain only through `ChainReader` (implemented over JSONRPC by
-// `RPCChainReader`) and to disk only through KeeperStore. Must not import: ArgumentParser or the CLI.
+// The keeper's modules (KeeperCore, KeeperIngest, KeeperPlanning, KeeperSubmission, KeeperOperations) talk
+// to the chain only through `ChainReader` (implemented over JSONRPC by `RPCChainReader`) and to disk only
+// through KeeperStore. None imports ArgumentParser or the CLI.
 import EthereumCore
 
-/// The one error type of KeeperEngine. Messages name the key, block, log or contract involved and never
+/// The one error type of the keeper's modules. Messages name the key, block, log or contract involved and never
 /// contain key material or passwords.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// The configuration has problems (each names its key and, where known, its line).

@@ -1,6 +1,8 @@
 import EthereumABI
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
 import KeeperStore
 
 /// `status`: where ingestion stands (store, read-only) and how far behind the chain it is.

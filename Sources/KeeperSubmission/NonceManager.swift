@@ -1,4 +1,7 @@
 import EthereumCore
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 import KeeperStore
 
 /// The next nonce, derived from the journal and the chain — never from a counter that could drift.

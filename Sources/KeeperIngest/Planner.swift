@@ -1,5 +1,6 @@
 import EthereumABI
 import EthereumCore
+import KeeperCore
 import KeeperStore
 
 /// One decoded event of an ingested range.

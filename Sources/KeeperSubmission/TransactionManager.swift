@@ -1,6 +1,9 @@
 import EthereumCore
 import Foundation
 import JSONRPC
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 import KeeperStore
 import Logging
 

@@ -1,5 +1,8 @@
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperPlanning
 import KeeperStore
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,11 @@
+// KeeperPlanning — what the keeper would do and what it did: `plan` (batches simulated against the chain, the
+// per-claim diagnosis the submitter also uses), `status` and `registrations` reports, and the strict `audit`
+// from chain data alone. Imports KeeperCore, KeeperIngest (event decoding, the contribution rule), KeeperStore.
 import EthereumABI
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
 import KeeperStore
 
 /// `plan`: the batches the submitter would send now, each simulated with `eth_call` against the live chain.

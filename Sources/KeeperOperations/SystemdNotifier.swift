@@ -1,4 +1,7 @@
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

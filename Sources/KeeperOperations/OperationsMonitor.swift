@@ -1,6 +1,9 @@
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
 import KeeperStore
+import KeeperSubmission
 import Logging
 
 /// The one place the poll loop reports to: it updates the metrics from the step and the store, the
@@ -221,3 +224,5 @@ public final class OperationsMonitor: @unchecked Sendable {
         return d / 1e18
     }
 }
+
+extension OperationsMonitor: IngestObserver {}

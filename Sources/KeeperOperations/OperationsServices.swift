@@ -1,6 +1,9 @@
 import Dispatch
 import EthereumCore
 import Foundation
+import KeeperCore
+import KeeperIngest
+import KeeperSubmission
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +42,7 @@ public final class HaltGuard: Service, Sendable {
             try await inner.run()
         } catch let e as EngineError where e.isHalt {
             monitor.halted(e)
-            logger.critical("ingestion halted; staying up for diagnosis (see README, Runbook)", metadata: ["error": "\(e)"])
+            logger.critical("ingestion halted; staying up for diagnosis (see deploy/docs/runbook.md)", metadata: ["error": "\(e)"])
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 monitor.haltedBeat()
                 do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) } } catch { break }
