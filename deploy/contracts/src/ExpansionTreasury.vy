@@ -12,7 +12,10 @@
         - each reward payment is routed at most once: per staker we keep the position (block, log index) of
           the last routed claim and accept only later positions, so a keeper must route a staker's claims in
           chain order (an earlier claim after a later one is skipped as DUPLICATE);
-        - consent at both ends: registered now, and since_block <= claim block; current share;
+        - consent at both ends: registered now, and since_block <= claim block; current share; opt_in sets
+          since_block = block.number + 1, so a reward paid earlier in the block of a registration or share
+          change (or between an opt_out and an opt_in in one block) is never taken; opt_in with the share
+          already registered changes nothing;
         - reorg-proof: the claim's block hash is checked whenever the EVM can still serve it (BLOCKHASH for
           256 blocks, the EIP-2935 history contract for 8191 where it exists); a mismatch is ORPHANED; a claim
           dated in the routing block or later is FUTURE; older claims route on the keeper's word;
@@ -24,7 +27,8 @@
 
         RouteSkipped reason codes (also in deploy/contracts/README.md):
           1 NOT_REGISTERED      staker is not registered now (never opted in, or opted out)
-          2 BEFORE_OPT_IN       claim block < since_block (paid before the registration took effect)
+          2 BEFORE_OPT_IN       claim block < since_block (paid before the registration took effect: in an
+                                earlier block, or in the block of the opt_in / share change itself)
           3 DUPLICATE           (block, log index) <= the staker's last routed claim: already routed, or
                                 older than a claim already routed
           4 FUTURE              claim block >= the routing block: cannot be a real past payment
@@ -144,12 +148,17 @@ def __init__(reward_token_: address, owner_: address):
 @nonreentrant
 def opt_in(share_bps: uint16):
     """
-    @notice Register (or change the share of) msg.sender. Effective for claims paid at or after this block.
-            Changing the share restarts the registration: claims paid before the change are not taken.
+    @notice Register (or change the share of) msg.sender. Effective for claims paid from the NEXT block on
+            (since_block = block.number + 1): nothing paid in this block, before or after this call, is
+            taken at either share. Changing the share restarts the registration: claims paid before the
+            change are not taken. The share already registered: a no-op (no event, since_block unchanged, so
+            rewards waiting to be routed keep their place).
     """
     assert share_bps >= 1 and convert(share_bps, uint256) <= MAX_BPS, "share_bps out of range"
-    since: uint64 = convert(block.number, uint64)
     packed: uint256 = self._acct[msg.sender]
+    if packed >> SHARE_SHIFT == convert(share_bps, uint256):
+        return
+    since: uint64 = convert(block.number + 1, uint64)
     self._acct[msg.sender] = (
         (convert(share_bps, uint256) << SHARE_SHIFT)
         | (convert(since, uint256) << SINCE_SHIFT)
