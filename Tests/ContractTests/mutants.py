@@ -39,6 +39,7 @@ MUTANTS = [
     ("total not stored", "self.total_contributed = total_before + total", "pass"),
     ("spill lost", "self._spill[c.staker] = spill_before + low + contrib", "self._spill[c.staker] = spill_before + contrib"),
     ("withdraw not counted", "self.total_withdrawn += amount", "pass"),
+    ("ownership handover started silently", "    log OwnershipTransferStarted(previous=msg.sender, new=new_owner)\n", ""),
     ("anyone accepts ownership", 'assert msg.sender == self.pending_owner, "not pending owner"', "pass"),
     ("withdraw by anyone", '    self._only_owner()\n    assert to != empty(address), "to is zero"',
      '    assert to != empty(address), "to is zero"'),

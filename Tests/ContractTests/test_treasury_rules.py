@@ -376,8 +376,10 @@ def test_two_step_ownership(env):
     assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()
     reverts(env, env.treasury, "transfer_ownership", env.addr(E), sender=E, reason="not owner")
     rc = env.transact(env.treasury, "transfer_ownership", env.addr(E), sender=OWNER)
-    assert rc.logs == []  # nothing changes until accepted
-    assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()
+    assert rc.events("OwnershipTransferStarted") == [{"previous": lower(env, OWNER), "new": lower(env, E)}]
+    assert [n for _, n, _, _ in rc.logs] == ["OwnershipTransferStarted"]
+    assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()  # nothing changes until accepted
+    assert env.call(env.treasury, "pending_owner") == "0x" + env.addr(E).hex()
     reverts(env, env.treasury, "accept_ownership", sender=D, reason="not pending owner")
     rc = env.transact(env.treasury, "accept_ownership", sender=E)
     assert rc.events("OwnershipTransferred") == [{"previous": lower(env, OWNER), "new": lower(env, E)}]

@@ -87,6 +87,10 @@ event OwnershipTransferred:
     previous: indexed(address)
     new: indexed(address)
 
+event OwnershipTransferStarted:
+    previous: indexed(address)
+    new: indexed(address)
+
 NOT_REGISTERED: constant(uint8) = 1
 BEFORE_OPT_IN: constant(uint8) = 2
 DUPLICATE: constant(uint8) = 3
@@ -371,9 +375,10 @@ def withdraw(to: address, amount: uint256):
 
 @external
 def transfer_ownership(new_owner: address):
-    """@notice Step one of two: name the next owner, who must call accept_ownership()."""
+    """@notice Step one of two: name the next owner, who must call accept_ownership() (the zero address cancels)."""
     self._only_owner()
     self.pending_owner = new_owner
+    log OwnershipTransferStarted(previous=msg.sender, new=new_owner)
 
 
 @external
