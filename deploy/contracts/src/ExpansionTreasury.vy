@@ -6,7 +6,10 @@
 @notice Opt-in routing of Venice staking rewards to network-capacity expansion (SPEC section 3).
         Stakers approve this contract on the reward token (the allowance is their hard cap) and call
         opt_in(share_bps). A keeper reports each reward payment (a Claim naming the block and log of the
-        payment) and route() pulls floor(amount * share_bps / 10000) from the staker.
+        payment) and route() pulls floor(amount * share_bps / 10000) from the staker. The contract cannot
+        check the reported amount: a keeper (and the owner, who enables keepers) can take up to each
+        registered staker's allowance — the allowance is the only bound (deploy/contracts/README.md, "Trust
+        model").
 @dev    Rules enforced here, each proved by Tests/ContractTests:
         - only an enabled keeper routes, nothing routes while paused;
         - each reward payment is routed at most once: per staker we keep the position (block, log index) of
@@ -20,7 +23,12 @@
           256 blocks, the EIP-2935 history contract for 8191 where it exists); a mismatch is ORPHANED; a claim
           dated in the routing block or later is FUTURE; older claims route on the keeper's word;
         - one claim's failure never reverts the batch: it is skipped with RouteSkipped(reason);
-        - the token transfer is checked (revert, `false`, or malformed return data is a skip).
+        - the token transfer is checked (revert, `false`, or return data other than empty / exactly `true`
+          is a skip), and what is counted is what arrived: this treasury's token balance is read before the
+          first pull and after each pull, and contributed(), total_contributed and Routed.contributed record
+          the increase (less than asked with a fee-on-transfer token; a pull that delivers nothing is a
+          skip), so total_contributed == balance + total_withdrawn for any token that moves nothing when it
+          reports failure, as long as nobody sends tokens here directly.
         Storage: one packed slot per staker (share, since_block, last routed position, low 80 bits of the
         staker's contributions) so a route costs one cold read and one write per staker; contributions beyond
         2**80 - 1 spill into a second slot (_spill) so that contributed() is exact for any amount.
@@ -36,9 +44,12 @@
           6 ZERO_CONTRIBUTION   floor(amount * share_bps / 10000) == 0
           7 NO_ALLOWANCE        transfer failed and the staker's allowance to this contract is too small
           8 NO_BALANCE          transfer failed and the staker's balance is too small
-          9 TRANSFER_FAILED     transfer failed (reverted / returned false / bad return data) otherwise
+          9 TRANSFER_FAILED     transfer failed (reverted / returned false / return data other than empty or
+                                exactly true / nothing arrived) otherwise
          10 OVERFLOW            the contribution would overflow total_contributed (tokens near 2**256)
 """
+
+from ethereum.ercs import IERC20
 
 struct Claim:
     staker: address
@@ -246,7 +257,7 @@ def _diagnose(token: address, staker: address, amount: uint256) -> uint8:
 def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
     """
     @notice Route each claim's opted-in share to this treasury. Never reverts for one claim's failure.
-    @return total pulled in this call
+    @return total that arrived in this call (what total_contributed grew by)
     """
     assert self._keepers[msg.sender], "not keeper"
     assert not self.paused, "paused"
@@ -254,6 +265,8 @@ def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
     now: uint256 = block.number
     total_before: uint256 = self.total_contributed
     total: uint256 = 0
+    bal: uint256 = 0  # this treasury's token balance, read before the first pull and after each pull
+    bal_known: bool = False
     for c: Claim in claims:
         reason: uint8 = 0
         bn: uint256 = convert(c.block_number, uint256)
@@ -291,33 +304,49 @@ def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
                 elif contrib > max_value(uint256) - total_before - total:
                     reason = OVERFLOW
                 else:
-                    low: uint256 = packed & LOW_MASK
-                    spill_before: uint256 = 0
-                    spilled: bool = contrib > LOW_MASK - low
-                    new_low: uint256 = 0
-                    if spilled:
-                        # contributed(staker) <= total_contributed, so this cannot overflow (checked above)
-                        spill_before = self._spill[c.staker]
-                        self._spill[c.staker] = spill_before + low + contrib
-                    else:
-                        new_low = low + contrib
-                    # effects before the token call: the claim is marked routed, restored if the pull fails
-                    self._acct[c.staker] = (packed & ~(POS_MASK << POS_SHIFT | LOW_MASK)) | (pos << POS_SHIFT) | new_low
+                    if not bal_known:
+                        bal = staticcall IERC20(token).balanceOf(self)
+                        bal_known = True
                     ok: bool = False
-                    out: Bytes[32] = b""
+                    out: Bytes[64] = b""
                     ok, out = raw_call(token, abi_encode(c.staker, self, contrib, method_id=TRANSFER_FROM),
-                                       max_outsize=32, revert_on_failure=False)
+                                       max_outsize=64, revert_on_failure=False)
+                    arrived: uint256 = 0
                     if ok:
+                        # success is empty return data (the token is a contract) or exactly the 32-byte
+                        # encoding of true; 64 bytes capture any longer answer, which is a failure
                         if len(out) != 0:
-                            ok = len(out) == 32 and convert(out, uint256) == 1
+                            ok = len(out) == 32 and extract32(out, 0, output_type=uint256) == 1
+                        # count what arrived, not what was asked. The balance is re-read after every pull
+                        # that did not revert, so tokens a pull moved while reporting failure are never
+                        # credited to a later claim.
+                        after: uint256 = staticcall IERC20(token).balanceOf(self)
+                        if after > bal:
+                            arrived = unsafe_sub(after, bal)
+                        bal = after
+                    if ok and arrived != contrib:
+                        # a token that delivers less (fee on transfer) or nothing; more only overflows
+                        # when supplies near 2**256 meet a token that delivers more than asked
+                        if arrived == 0:
+                            ok = False
+                        elif arrived > max_value(uint256) - total_before - total:
+                            ok = False
+                            reason = OVERFLOW
                     if ok:
-                        total = unsafe_add(total, contrib)
+                        # effects after the pull are safe: every entry point that changes a record (route,
+                        # opt_in, opt_out, withdraw) holds the same reentrancy lock as this call
+                        low: uint256 = packed & LOW_MASK
+                        new_low: uint256 = 0
+                        if arrived > LOW_MASK - low:
+                            # contributed(staker) <= total_contributed, so this cannot overflow (checked above)
+                            self._spill[c.staker] += low + arrived
+                        else:
+                            new_low = low + arrived
+                        self._acct[c.staker] = (packed & ~(POS_MASK << POS_SHIFT | LOW_MASK)) | (pos << POS_SHIFT) | new_low
+                        total = unsafe_add(total, arrived)
                         log Routed(staker=c.staker, claim_block=c.block_number, claim_log_index=c.log_index,
-                                   reward=amount, contributed=contrib, share_bps=convert(share, uint16))
-                    else:
-                        self._acct[c.staker] = packed
-                        if spilled:
-                            self._spill[c.staker] = spill_before
+                                   reward=amount, contributed=arrived, share_bps=convert(share, uint16))
+                    elif reason == 0:
                         reason = self._diagnose(token, c.staker, contrib)
         if reason != 0:
             log RouteSkipped(staker=c.staker, claim_block=c.block_number, claim_log_index=c.log_index,
@@ -360,15 +389,23 @@ def unpause():
 @external
 @nonreentrant
 def withdraw(to: address, amount: uint256):
-    """@notice Spend contributions on capacity expansion. Reverts unless the token moved exactly `amount`."""
+    """
+    @notice Spend contributions on capacity expansion. Reverts ("transfer failed") unless the transfer reports
+            success (empty or exactly `true`) AND this treasury's balance fell by exactly `amount`, so
+            total_withdrawn counts what left (a fee-on-transfer token's fee is the recipient's loss).
+    """
     self._only_owner()
     assert to != empty(address), "to is zero"
     assert amount != 0, "amount is zero"
+    token: address = reward_token
+    before: uint256 = staticcall IERC20(token).balanceOf(self)
     ok: bool = False
-    out: Bytes[32] = b""
-    ok, out = raw_call(reward_token, abi_encode(to, amount, method_id=TRANSFER), max_outsize=32,
+    out: Bytes[64] = b""
+    ok, out = raw_call(token, abi_encode(to, amount, method_id=TRANSFER), max_outsize=64,
                        revert_on_failure=False)
-    assert ok and (len(out) == 0 or (len(out) == 32 and convert(out, uint256) == 1)), "transfer failed"
+    assert ok and (len(out) == 0 or (len(out) == 32 and extract32(out, 0, output_type=uint256) == 1)), "transfer failed"
+    after: uint256 = staticcall IERC20(token).balanceOf(self)
+    assert before >= amount and after == unsafe_sub(before, amount), "transfer failed"
     self.total_withdrawn += amount
     log Withdrawn(to=to, amount=amount)
 

@@ -3,9 +3,10 @@
 # pragma evm-version prague
 """
 @title MockLyingToken
-@notice Misbehaving ERC-20 for tests: transfer/transferFrom answer (true, 0xdeadbeef) — 64 bytes whose first
-        word is `true` — and set_move(False) makes them report that without moving any token. A checked pull
-        must not count what did not arrive, nor take 64 bytes starting with `true` for the ABI encoding of true.
+@notice Misbehaving ERC-20 for tests: transferFrom answers (true, 0xdeadbeef) — 64 bytes whose first word is
+        `true` — and transfer answers exactly `true`; set_move(False) makes both report that without moving
+        any token. A checked pull must not take 64 bytes starting with `true` for the encoding of true nor
+        count what did not arrive; a checked withdrawal must not count a transfer that moved nothing.
 """
 
 event Transfer:
@@ -51,12 +52,12 @@ def approve(spender: address, amount: uint256) -> bool:
 
 
 @external
-def transfer(receiver: address, amount: uint256) -> (bool, uint256):
+def transfer(receiver: address, amount: uint256) -> bool:
     if self.move:
         self.balanceOf[msg.sender] -= amount
         self.balanceOf[receiver] += amount
         log Transfer(sender=msg.sender, receiver=receiver, value=amount)
-    return True, EXTRA_WORD
+    return True
 
 
 @external
