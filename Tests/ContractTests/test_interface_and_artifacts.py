@@ -66,6 +66,7 @@ EVENTS = {
     "Unpaused": [("account", "address", False)],
     "Withdrawn": [("to", "address", True), ("amount", "uint256", False)],
     "OwnershipTransferred": [("previous", "address", True), ("new", "address", True)],
+    "OwnershipTransferStarted": [("previous", "address", True), ("new", "address", True)],
 }
 
 

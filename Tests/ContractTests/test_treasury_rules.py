@@ -92,13 +92,20 @@ def test_claims_before_since_block_are_never_taken(env):
     env.chain.mine(1)
     before = env.chain.head_number
     rc = env.opt_in(A, 10_000)
-    since = rc.block_number
+    since = rc.block_number + 1  # consent takes effect from the next block
     assert rc.events("OptedIn") == [{"staker": lower(env, A), "share_bps": 10_000, "since_block": since}]
     assert env.registration(A) == (10_000, since)
-    out = env.outcomes(env.route([env.fake_claim(A, 7, before), env.fake_claim(A, 9, since)]))
+    env.chain.mine(1)
+    bal0 = env.balance(A)
+    rc = env.route([env.fake_claim(A, 7, before), env.fake_claim(A, 8, rc.block_number),
+                    env.fake_claim(A, 9, since)])
+    out = env.outcomes(rc)
     assert out[0][4] == "BEFORE_OPT_IN"
-    assert out[1][0] == "routed" and out[1][4] == 9  # a claim in the opt-in block itself is covered
-    assert env.contributed(A) == 9
+    assert out[1][4] == "BEFORE_OPT_IN"  # a claim in the opt-in block itself is NOT covered
+    assert out[2][0] == "routed" and out[2][4] == 9
+    assert [e["contributed"] for e in rc.events("Routed")] == [9]
+    assert env.contributed(A) == 9 == env.call(env.treasury, "total_contributed")
+    assert env.balance(A) == bal0 - 9
 
 
 def test_claims_after_opt_out_are_never_taken(env):
@@ -116,8 +123,10 @@ def test_claims_after_opt_out_are_never_taken(env):
     reverts(env, env.treasury, "opt_out", sender=A, reason="not registered")
     # coming back restarts consent: neither old claim is taken
     rc = env.opt_in(A, 10_000)
-    out = env.outcomes(env.route([paid_while_registered, paid_after, env.fake_claim(A, 5, rc.block_number)]))
-    assert [o[4] for o in out] == ["BEFORE_OPT_IN", "BEFORE_OPT_IN", 5]
+    env.chain.mine(1)
+    out = env.outcomes(env.route([paid_while_registered, paid_after, env.fake_claim(A, 4, rc.block_number),
+                                  env.fake_claim(A, 5, rc.block_number + 1)]))
+    assert [o[4] for o in out] == ["BEFORE_OPT_IN", "BEFORE_OPT_IN", "BEFORE_OPT_IN", 5]
 
 
 def test_unregistered_staker_skipped(env):
@@ -127,16 +136,19 @@ def test_unregistered_staker_skipped(env):
     assert out[0][4] == "NOT_REGISTERED" and env.balance(A) == 10**20
 
 
-def test_share_change_applies_only_to_claims_at_or_after_it(env):
+def test_share_change_applies_only_to_claims_after_its_block(env):
     env.register(A, 5000)
     env.chain.mine(1)
     old = env.fake_claim(A, 10_000)
     rc = env.opt_in(A, 2000)
-    assert rc.events("OptedIn") == [{"staker": lower(env, A), "share_bps": 2000, "since_block": rc.block_number}]
-    new = env.fake_claim(A, 10_000, rc.block_number)
-    out = env.outcomes(env.route([old, new]))
+    assert rc.events("OptedIn") == [{"staker": lower(env, A), "share_bps": 2000, "since_block": rc.block_number + 1}]
+    env.chain.mine(1)
+    same_block = env.fake_claim(A, 10_000, rc.block_number)
+    new = env.fake_claim(A, 10_000, rc.block_number + 1)
+    out = env.outcomes(env.route([old, same_block, new]))
     assert out[0][4] == "BEFORE_OPT_IN"
-    assert out[1][4] == 2000
+    assert out[1][4] == "BEFORE_OPT_IN"
+    assert out[2][4] == 2000
     rc = env.route([env.fake_claim(A, 10_000, env.chain.head_number, 0)])
     assert rc.events("Routed")[0]["share_bps"] == 2000
 
@@ -191,6 +203,7 @@ def test_total_overflow_is_a_skip_not_a_revert(env):
     env.transact(env.token, "transfer", env.addr(B), 20, sender=A)  # the supply is maxed: B gets A's tokens
     env.approve(B, MAX_UINT)
     env.opt_in(B, 10_000)
+    env.chain.mine(1)  # consent starts the block after opt_in
     n = env.chain.head_number
     out = env.outcomes(env.route([env.fake_claim(A, MAX_UINT - 20, n, 0), env.fake_claim(B, 21, n, 1),
                                   env.fake_claim(B, 20, n, 2)]))
@@ -253,6 +266,7 @@ def test_no_return_value_token_routes_and_its_reverts_skip(env):
     for i in (A, B):
         env.approve(i, MAX_UINT, token=token, treasury=treasury)
         env.opt_in(i, 5000, treasury=treasury)
+    env.chain.mine(1)
     n = env.chain.head_number
     rc = env.route([env.fake_claim(A, 10, n), env.fake_claim(B, 10, n)], treasury=treasury)
     assert [o[4] for o in env.outcomes(rc)] == [5, "NO_BALANCE"]
@@ -362,8 +376,10 @@ def test_two_step_ownership(env):
     assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()
     reverts(env, env.treasury, "transfer_ownership", env.addr(E), sender=E, reason="not owner")
     rc = env.transact(env.treasury, "transfer_ownership", env.addr(E), sender=OWNER)
-    assert rc.logs == []  # nothing changes until accepted
-    assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()
+    assert rc.events("OwnershipTransferStarted") == [{"previous": lower(env, OWNER), "new": lower(env, E)}]
+    assert [n for _, n, _, _ in rc.logs] == ["OwnershipTransferStarted"]
+    assert env.call(env.treasury, "owner") == "0x" + env.addr(OWNER).hex()  # nothing changes until accepted
+    assert env.call(env.treasury, "pending_owner") == "0x" + env.addr(E).hex()
     reverts(env, env.treasury, "accept_ownership", sender=D, reason="not pending owner")
     rc = env.transact(env.treasury, "accept_ownership", sender=E)
     assert rc.events("OwnershipTransferred") == [{"previous": lower(env, OWNER), "new": lower(env, E)}]

@@ -36,6 +36,7 @@ FLOOR_PARTS = {
     "token staker balance slot (cold read + write)": COLD_SLOAD + SSTORE_DIRTY_NONZERO,
     "token treasury balance slot (warm read + dirty write)": WARM + WARM,
     "CALL to the (warm) token": WARM,
+    "balanceOf after the pull: STATICCALL + warm read of the treasury's balance slot": WARM + WARM,
     "Transfer log (3 topics, 32 bytes)": LOG_BASE + 3 * LOG_TOPIC + 32 * LOG_BYTE,
     "Routed log (2 topics, 160 bytes)": LOG_BASE + 2 * LOG_TOPIC + 160 * LOG_BYTE,
     "BLOCKHASH": BLOCKHASH,

@@ -139,6 +139,18 @@ def cmd_deploy(d: Driver, args) -> dict:
     }
 
 
+def since_block_of(d: Driver, treasury: str, rc: dict):
+    """since_block from the OptedIn log of an opt_in receipt (the opt-in block + 1: consent starts the next
+    block); None when opt_in was a no-op (the share already registered: no event)."""
+    topic = "0x" + d.abis["ExpansionTreasury"].topic0("OptedIn").hex()
+    for lg in rc["logs"]:
+        if lg["address"].lower() == treasury.lower() and lg["topics"][0] == topic:
+            _, v = d.abis["ExpansionTreasury"].decode_log([bytes.fromhex(t[2:]) for t in lg["topics"]],
+                                                          bytes.fromhex(lg["data"][2:]))
+            return v["since_block"]
+    return None
+
+
 def cmd_stakers(d: Driver, state: dict, args) -> dict:
     if args.treasury:
         state["treasury"] = checksum(args.treasury)
@@ -161,7 +173,7 @@ def cmd_stakers(d: Driver, state: dict, args) -> dict:
         if treasury and share:
             rc = d.transact(k, "ExpansionTreasury", treasury, "opt_in", share)
             entry["share_bps"] = share
-            entry["since_block"] = hexint(rc["blockNumber"])
+            entry["since_block"] = since_block_of(d, treasury, rc)
         state["stakers"].append(entry)
         log(f"staker {acct['address']} share {share} bps")
     return state
@@ -227,8 +239,12 @@ def cmd_opt(d: Driver, state: dict, args, opt_in: bool) -> dict:
         rc = d.transact(k, "ExpansionTreasury", state["treasury"], "opt_out")
     for s in state["stakers"]:
         if s["address"].lower() == args.staker.lower():
-            s["share_bps"] = args.share if opt_in else 0
-            s["since_block"] = hexint(rc["blockNumber"]) if opt_in else None
+            if opt_in:
+                since = since_block_of(d, state["treasury"], rc)
+                if since is not None:  # None: the share was already registered, nothing changed
+                    s["share_bps"], s["since_block"] = args.share, since
+            else:
+                s["share_bps"], s["since_block"] = 0, None
     return {"staker": checksum(args.staker), "block": hexint(rc["blockNumber"]), "tx": rc["transactionHash"]}
 
 

@@ -68,9 +68,13 @@ class TreasuryEnv(Harness):
         return self.transact(treasury or self.treasury, "opt_out", sender=i)
 
     def register(self, i: int, bps: int, funds: int = 10**24, allowance: int = MAX_UINT):
+        """Fund, approve and opt in, then mine one block: consent starts the block after opt_in
+        (since_block = opt-in block + 1), so on return the head block is covered. Returns the opt_in receipt."""
         self.fund(i, funds)
         self.approve(i, allowance)
-        return self.opt_in(i, bps)
+        rc = self.opt_in(i, bps)
+        self.chain.mine(1)
+        return rc
 
     def stake(self, i: int, amount: int) -> Receipt:
         self.transact(self.vvv, "mint", self.addr(i), amount, sender=DEPLOYER)

@@ -240,8 +240,10 @@ def cmd_expect(a) -> dict:
             state = "pending" if exp > 0 and exp >= a.min_route_wei else "policy_skipped"
             intents[pos] = {"staker": who, "state": state, "expected": str(exp), "share_bps": share}
             continue
+        # eligible once: under the registration in force when it was paid (since_block from the OptedIn event;
+        # an opt_in's since_block is its block + 1, so a registration never covers rewards of its own block)
         f = in_force(who, pos)
-        ever = (f is not None and f[1] and f[3] <= b) or any(h[1] and h[0][0] == b for h in history.get(who, []))
+        ever = f is not None and f[1] and f[3] <= b
         if ever:
             intents[pos] = {"staker": who, "state": "lapsed"}
 
@@ -282,7 +284,7 @@ event RouteSkipped:
 
 @external
 def opt_in(share_bps: uint16):
-    log OptedIn(staker=msg.sender, share_bps=share_bps, since_block=convert(block.number, uint64))
+    log OptedIn(staker=msg.sender, share_bps=share_bps, since_block=convert(block.number + 1, uint64))
 
 @external
 def routed(staker: address, claim_block: uint64, claim_log_index: uint32, reward: uint256, contributed: uint256, share_bps: uint16):
@@ -315,7 +317,7 @@ def cmd_dishonest(a) -> dict:
 
     early = claim(s)                 # paid before the opt-in
     d.tx(s, lax, "Lax", "opt_in", 5000)
-    since = d.head()
+    since = d.head() + 1  # as the real treasury: consent from the block after the opt_in
     good = claim(s)
     wrong = claim(s)
     lies = {}

@@ -47,7 +47,7 @@ class Synth:
         # half the stakers opt in during the first blocks
         for i, a in enumerate(addrs[: stakers // 2]):
             b = 1 + i % 50
-            logs.append((b, TREASURY, [T_OPTIN, "0x" + "00" * 12 + a[2:]], "0x" + word(1 + (i * 37) % 10000) + word(b)))
+            logs.append((b, TREASURY, [T_OPTIN, "0x" + "00" * 12 + a[2:]], "0x" + word(1 + (i * 37) % 10000) + word(b + 1)))  # since_block = opt-in block + 1
         reward_blocks = sorted(rng.randrange(100, blocks + 1) for _ in range(rewards))
         for b in reward_blocks:
             a = rng.choice(addrs)

@@ -24,6 +24,8 @@ SOURCES = [
     ("test", "MockVeniceStaking"),
     ("test", "MockFalseToken"),
     ("test", "MockNoReturnToken"),
+    ("test", "MockLyingToken"),
+    ("test", "MockFeeToken"),
 ]
 
 

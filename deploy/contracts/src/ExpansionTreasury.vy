@@ -6,25 +6,37 @@
 @notice Opt-in routing of Venice staking rewards to network-capacity expansion (SPEC section 3).
         Stakers approve this contract on the reward token (the allowance is their hard cap) and call
         opt_in(share_bps). A keeper reports each reward payment (a Claim naming the block and log of the
-        payment) and route() pulls floor(amount * share_bps / 10000) from the staker.
+        payment) and route() pulls floor(amount * share_bps / 10000) from the staker. The contract cannot
+        check the reported amount: a keeper (and the owner, who enables keepers) can take up to each
+        registered staker's allowance — the allowance is the only bound (deploy/contracts/README.md, "Trust
+        model").
 @dev    Rules enforced here, each proved by Tests/ContractTests:
         - only an enabled keeper routes, nothing routes while paused;
         - each reward payment is routed at most once: per staker we keep the position (block, log index) of
           the last routed claim and accept only later positions, so a keeper must route a staker's claims in
           chain order (an earlier claim after a later one is skipped as DUPLICATE);
-        - consent at both ends: registered now, and since_block <= claim block; current share;
+        - consent at both ends: registered now, and since_block <= claim block; current share; opt_in sets
+          since_block = block.number + 1, so a reward paid earlier in the block of a registration or share
+          change (or between an opt_out and an opt_in in one block) is never taken; opt_in with the share
+          already registered changes nothing;
         - reorg-proof: the claim's block hash is checked whenever the EVM can still serve it (BLOCKHASH for
           256 blocks, the EIP-2935 history contract for 8191 where it exists); a mismatch is ORPHANED; a claim
           dated in the routing block or later is FUTURE; older claims route on the keeper's word;
         - one claim's failure never reverts the batch: it is skipped with RouteSkipped(reason);
-        - the token transfer is checked (revert, `false`, or malformed return data is a skip).
+        - the token transfer is checked (revert, `false`, or return data other than empty / exactly `true`
+          is a skip), and what is counted is what arrived: this treasury's token balance is read before the
+          first pull and after each pull, and contributed(), total_contributed and Routed.contributed record
+          the increase (less than asked with a fee-on-transfer token; a pull that delivers nothing is a
+          skip), so total_contributed == balance + total_withdrawn for any token that moves nothing when it
+          reports failure, as long as nobody sends tokens here directly.
         Storage: one packed slot per staker (share, since_block, last routed position, low 80 bits of the
         staker's contributions) so a route costs one cold read and one write per staker; contributions beyond
         2**80 - 1 spill into a second slot (_spill) so that contributed() is exact for any amount.
 
         RouteSkipped reason codes (also in deploy/contracts/README.md):
           1 NOT_REGISTERED      staker is not registered now (never opted in, or opted out)
-          2 BEFORE_OPT_IN       claim block < since_block (paid before the registration took effect)
+          2 BEFORE_OPT_IN       claim block < since_block (paid before the registration took effect: in an
+                                earlier block, or in the block of the opt_in / share change itself)
           3 DUPLICATE           (block, log index) <= the staker's last routed claim: already routed, or
                                 older than a claim already routed
           4 FUTURE              claim block >= the routing block: cannot be a real past payment
@@ -32,9 +44,12 @@
           6 ZERO_CONTRIBUTION   floor(amount * share_bps / 10000) == 0
           7 NO_ALLOWANCE        transfer failed and the staker's allowance to this contract is too small
           8 NO_BALANCE          transfer failed and the staker's balance is too small
-          9 TRANSFER_FAILED     transfer failed (reverted / returned false / bad return data) otherwise
+          9 TRANSFER_FAILED     transfer failed (reverted / returned false / return data other than empty or
+                                exactly true / nothing arrived) otherwise
          10 OVERFLOW            the contribution would overflow total_contributed (tokens near 2**256)
 """
+
+from ethereum.ercs import IERC20
 
 struct Claim:
     staker: address
@@ -80,6 +95,10 @@ event Withdrawn:
     amount: uint256
 
 event OwnershipTransferred:
+    previous: indexed(address)
+    new: indexed(address)
+
+event OwnershipTransferStarted:
     previous: indexed(address)
     new: indexed(address)
 
@@ -144,12 +163,17 @@ def __init__(reward_token_: address, owner_: address):
 @nonreentrant
 def opt_in(share_bps: uint16):
     """
-    @notice Register (or change the share of) msg.sender. Effective for claims paid at or after this block.
-            Changing the share restarts the registration: claims paid before the change are not taken.
+    @notice Register (or change the share of) msg.sender. Effective for claims paid from the NEXT block on
+            (since_block = block.number + 1): nothing paid in this block, before or after this call, is
+            taken at either share. Changing the share restarts the registration: claims paid before the
+            change are not taken. The share already registered: a no-op (no event, since_block unchanged, so
+            rewards waiting to be routed keep their place).
     """
     assert share_bps >= 1 and convert(share_bps, uint256) <= MAX_BPS, "share_bps out of range"
-    since: uint64 = convert(block.number, uint64)
     packed: uint256 = self._acct[msg.sender]
+    if packed >> SHARE_SHIFT == convert(share_bps, uint256):
+        return
+    since: uint64 = convert(block.number + 1, uint64)
     self._acct[msg.sender] = (
         (convert(share_bps, uint256) << SHARE_SHIFT)
         | (convert(since, uint256) << SINCE_SHIFT)
@@ -233,7 +257,7 @@ def _diagnose(token: address, staker: address, amount: uint256) -> uint8:
 def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
     """
     @notice Route each claim's opted-in share to this treasury. Never reverts for one claim's failure.
-    @return total pulled in this call
+    @return total that arrived in this call (what total_contributed grew by)
     """
     assert self._keepers[msg.sender], "not keeper"
     assert not self.paused, "paused"
@@ -241,6 +265,8 @@ def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
     now: uint256 = block.number
     total_before: uint256 = self.total_contributed
     total: uint256 = 0
+    bal: uint256 = 0  # this treasury's token balance, read before the first pull and after each pull
+    bal_known: bool = False
     for c: Claim in claims:
         reason: uint8 = 0
         bn: uint256 = convert(c.block_number, uint256)
@@ -278,33 +304,49 @@ def route(claims: DynArray[Claim, MAX_CLAIMS]) -> uint256:
                 elif contrib > max_value(uint256) - total_before - total:
                     reason = OVERFLOW
                 else:
-                    low: uint256 = packed & LOW_MASK
-                    spill_before: uint256 = 0
-                    spilled: bool = contrib > LOW_MASK - low
-                    new_low: uint256 = 0
-                    if spilled:
-                        # contributed(staker) <= total_contributed, so this cannot overflow (checked above)
-                        spill_before = self._spill[c.staker]
-                        self._spill[c.staker] = spill_before + low + contrib
-                    else:
-                        new_low = low + contrib
-                    # effects before the token call: the claim is marked routed, restored if the pull fails
-                    self._acct[c.staker] = (packed & ~(POS_MASK << POS_SHIFT | LOW_MASK)) | (pos << POS_SHIFT) | new_low
+                    if not bal_known:
+                        bal = staticcall IERC20(token).balanceOf(self)
+                        bal_known = True
                     ok: bool = False
-                    out: Bytes[32] = b""
+                    out: Bytes[64] = b""
                     ok, out = raw_call(token, abi_encode(c.staker, self, contrib, method_id=TRANSFER_FROM),
-                                       max_outsize=32, revert_on_failure=False)
+                                       max_outsize=64, revert_on_failure=False)
+                    arrived: uint256 = 0
                     if ok:
+                        # success is empty return data (the token is a contract) or exactly the 32-byte
+                        # encoding of true; 64 bytes capture any longer answer, which is a failure
                         if len(out) != 0:
-                            ok = len(out) == 32 and convert(out, uint256) == 1
+                            ok = len(out) == 32 and extract32(out, 0, output_type=uint256) == 1
+                        # count what arrived, not what was asked. The balance is re-read after every pull
+                        # that did not revert, so tokens a pull moved while reporting failure are never
+                        # credited to a later claim.
+                        after: uint256 = staticcall IERC20(token).balanceOf(self)
+                        if after > bal:
+                            arrived = unsafe_sub(after, bal)
+                        bal = after
+                    if ok and arrived != contrib:
+                        # a token that delivers less (fee on transfer) or nothing; more only overflows
+                        # when supplies near 2**256 meet a token that delivers more than asked
+                        if arrived == 0:
+                            ok = False
+                        elif arrived > max_value(uint256) - total_before - total:
+                            ok = False
+                            reason = OVERFLOW
                     if ok:
-                        total = unsafe_add(total, contrib)
+                        # effects after the pull are safe: every entry point that changes a record (route,
+                        # opt_in, opt_out, withdraw) holds the same reentrancy lock as this call
+                        low: uint256 = packed & LOW_MASK
+                        new_low: uint256 = 0
+                        if arrived > LOW_MASK - low:
+                            # contributed(staker) <= total_contributed, so this cannot overflow (checked above)
+                            self._spill[c.staker] += low + arrived
+                        else:
+                            new_low = low + arrived
+                        self._acct[c.staker] = (packed & ~(POS_MASK << POS_SHIFT | LOW_MASK)) | (pos << POS_SHIFT) | new_low
+                        total = unsafe_add(total, arrived)
                         log Routed(staker=c.staker, claim_block=c.block_number, claim_log_index=c.log_index,
-                                   reward=amount, contributed=contrib, share_bps=convert(share, uint16))
-                    else:
-                        self._acct[c.staker] = packed
-                        if spilled:
-                            self._spill[c.staker] = spill_before
+                                   reward=amount, contributed=arrived, share_bps=convert(share, uint16))
+                    elif reason == 0:
                         reason = self._diagnose(token, c.staker, contrib)
         if reason != 0:
             log RouteSkipped(staker=c.staker, claim_block=c.block_number, claim_log_index=c.log_index,
@@ -347,24 +389,33 @@ def unpause():
 @external
 @nonreentrant
 def withdraw(to: address, amount: uint256):
-    """@notice Spend contributions on capacity expansion. Reverts unless the token moved exactly `amount`."""
+    """
+    @notice Spend contributions on capacity expansion. Reverts ("transfer failed") unless the transfer reports
+            success (empty or exactly `true`) AND this treasury's balance fell by exactly `amount`, so
+            total_withdrawn counts what left (a fee-on-transfer token's fee is the recipient's loss).
+    """
     self._only_owner()
     assert to != empty(address), "to is zero"
     assert amount != 0, "amount is zero"
+    token: address = reward_token
+    before: uint256 = staticcall IERC20(token).balanceOf(self)
     ok: bool = False
-    out: Bytes[32] = b""
-    ok, out = raw_call(reward_token, abi_encode(to, amount, method_id=TRANSFER), max_outsize=32,
+    out: Bytes[64] = b""
+    ok, out = raw_call(token, abi_encode(to, amount, method_id=TRANSFER), max_outsize=64,
                        revert_on_failure=False)
-    assert ok and (len(out) == 0 or (len(out) == 32 and convert(out, uint256) == 1)), "transfer failed"
+    assert ok and (len(out) == 0 or (len(out) == 32 and extract32(out, 0, output_type=uint256) == 1)), "transfer failed"
+    after: uint256 = staticcall IERC20(token).balanceOf(self)
+    assert before >= amount and after == unsafe_sub(before, amount), "transfer failed"
     self.total_withdrawn += amount
     log Withdrawn(to=to, amount=amount)
 
 
 @external
 def transfer_ownership(new_owner: address):
-    """@notice Step one of two: name the next owner, who must call accept_ownership()."""
+    """@notice Step one of two: name the next owner, who must call accept_ownership() (the zero address cancels)."""
     self._only_owner()
     self.pending_owner = new_owner
+    log OwnershipTransferStarted(previous=msg.sender, new=new_owner)
 
 
 @external

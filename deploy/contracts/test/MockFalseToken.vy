@@ -4,7 +4,8 @@
 """
 @title MockFalseToken
 @notice Misbehaving ERC-20 for tests: returns false instead of reverting when a transfer cannot happen, and
-        can be told to return false on every transfer (set_fail) even when balance and allowance suffice.
+        can be told to return false on every transfer (set_fail) even when balance and allowance suffice,
+        and to move a given sender's tokens in transferFrom yet return false (set_false_but_move).
 """
 
 event Transfer:
@@ -21,6 +22,7 @@ totalSupply: public(uint256)
 balanceOf: public(HashMap[address, uint256])
 allowance: public(HashMap[address, HashMap[address, uint256]])
 fail_all: public(bool)
+false_but_move: public(HashMap[address, bool])
 
 
 @external
@@ -33,6 +35,11 @@ def mint(to: address, amount: uint256):
 @external
 def set_fail(fail: bool):
     self.fail_all = fail
+
+
+@external
+def set_false_but_move(sender: address, enabled: bool):
+    self.false_but_move[sender] = enabled
 
 
 @external
@@ -60,4 +67,4 @@ def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
     self.balanceOf[sender] -= amount
     self.balanceOf[receiver] += amount
     log Transfer(sender=sender, receiver=receiver, value=amount)
-    return True
+    return not self.false_but_move[sender]
