@@ -81,11 +81,6 @@ public struct Planner: Sendable {
                     let why = previous?.registered == true ? "share changed to \(g.shareBps) bps at block \(g.position.block)"
                                                            : "registration renewed at block \(g.position.block)"
                     try w.lapseOpenIntents(of: g.staker, claimsBefore: g.sinceBlock, reason: why)
-                    // Rewards of the block the registration takes effect in are routable under it (since_block ≤ block);
-                    // with the treasury's next-block rule they come after this event anyway (a replay finds them stored).
-                    for r in try w.reader.rewardEvents(staker: g.staker, inBlock: g.sinceBlock) {
-                        try w.put(intent(for: r, share: g.shareBps))
-                    }
                 } else {
                     let now = StakerRegistration(staker: g.staker, registered: false, shareBps: previous?.shareBps ?? 0,
                                                  sinceBlock: previous?.sinceBlock ?? 0)

@@ -17,17 +17,9 @@ import Logging
 /// claims `sent` → broadcast. A crash before the commit leaves nothing (the claims are still `pending`, no
 /// transaction exists anywhere); a crash after it leaves a journaled transaction that the
 /// `TransactionManager` rebroadcasts (same bytes, same hash) on restart before anything new is sent.
-public final class Submitter: @unchecked Sendable {
-    let config: KeeperConfig
-    let settings: SubmissionSettings
-    let store: KeeperStore
-    let chain: any SubmissionChain
-    let reader: any ChainReader
-    let signer: (any TransactionSigning)?
+public final class Submitter: SubmissionComponent, @unchecked Sendable {
     let keeper: Address
-    let logger: Logger
     let gate: SafetyGate
-    let fees: FeePolicy
     var lastDeferral: String?
     var lastDryRun: String?
     var lastRecheck: UInt64 = 0
@@ -40,10 +32,9 @@ public final class Submitter: @unchecked Sendable {
     /// A submitter for `keeper`; `signer` nil (dry-run) plans and simulates only.
     public init(config: KeeperConfig, settings: SubmissionSettings, store: KeeperStore, chain: any SubmissionChain,
                 reader: any ChainReader, signer: (any TransactionSigning)?, keeper: Address, logger: Logger) {
-        self.config = config; self.settings = settings; self.store = store; self.chain = chain; self.reader = reader
-        self.signer = signer; self.keeper = keeper; self.logger = logger
+        self.keeper = keeper
         gate = SafetyGate(settings: settings, treasury: config.contracts.treasury)
-        fees = FeePolicy(cap: settings.maxFeePerGas)
+        super.init(config: config, settings: settings, store: store, chain: chain, reader: reader, signer: signer, logger: logger)
     }
 
     /// What one call of `submitOnce` did.

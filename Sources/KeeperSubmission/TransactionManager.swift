@@ -20,15 +20,7 @@ import Logging
 /// - no receipt for `replace_after_blocks` → replaced at the same nonce with both fees +12.5%, up to the cap;
 ///   at the cap it keeps rebroadcasting the last one and says so. Otherwise the newest is rebroadcast
 ///   every poll (same bytes, same hash: idempotent; covers restarts and mempools that dropped it).
-public final class TransactionManager: @unchecked Sendable {
-    let config: KeeperConfig
-    let settings: SubmissionSettings
-    let store: KeeperStore
-    let chain: any SubmissionChain
-    let reader: any ChainReader
-    let signer: (any TransactionSigning)?
-    let logger: Logger
-    let fees: FeePolicy
+public final class TransactionManager: SubmissionComponent, @unchecked Sendable {
     /// Head at which each transaction id was first tracked (in memory: a restart restarts the count).
     var firstSeen: [Int64: UInt64] = [:]
     var atCapLogged: Set<Int64> = []
@@ -36,10 +28,9 @@ public final class TransactionManager: @unchecked Sendable {
     public internal(set) var backoffPolls = 0
 
     /// A manager; `signer` nil means it can rebroadcast and settle but not replace.
-    public init(config: KeeperConfig, settings: SubmissionSettings, store: KeeperStore, chain: any SubmissionChain,
-                reader: any ChainReader, signer: (any TransactionSigning)?, logger: Logger) {
-        self.config = config; self.settings = settings; self.store = store; self.chain = chain; self.reader = reader
-        self.signer = signer; self.logger = logger; fees = FeePolicy(cap: settings.maxFeePerGas)
+    public override init(config: KeeperConfig, settings: SubmissionSettings, store: KeeperStore, chain: any SubmissionChain,
+                         reader: any ChainReader, signer: (any TransactionSigning)?, logger: Logger) {
+        super.init(config: config, settings: settings, store: store, chain: chain, reader: reader, signer: signer, logger: logger)
     }
 
     /// One pass over every open nonce. `keeper` is the sending address.
