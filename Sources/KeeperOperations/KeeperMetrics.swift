@@ -3,6 +3,7 @@
 // and the log format. Imports swift-metrics (the instrumentation API), swift-prometheus (the registry and
 // the text exposition — never hand-written), FlyingFox (HTTP) and swift-log; never the CLI.
 import Foundation
+import KeeperStore
 import KeeperCore
 import KeeperIngest
 import KeeperSubmission
@@ -137,7 +138,7 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_endpoint_healthy", .gauge, labels: ["endpoint"], "1 when the endpoint's latest request succeeded (an RPC error answer counts as reachable), 0 after a transport or HTTP failure."),
         .init("expansion_keeper_reward_events_total", .counter, "Reward events (the configured reward_event) ingested."),
         .init("expansion_keeper_registered_stakers", .gauge, "Stakers currently opted in to the treasury."),
-        .init("expansion_keeper_intents", .gauge, labels: ["state"], "Route intents in the store by state (pending, policy_skipped, lapsed, sent, routed, skipped)."),
+        .init("expansion_keeper_intents", .gauge, labels: ["state"], "Route intents in the store by state (pending, policy_skipped, lapsed, sent, routed, skipped, orphaned)."),
         .init("expansion_keeper_routed_claims_total", .counter, labels: ["outcome"], "Treasury Routed (outcome=routed) and RouteSkipped (outcome=skipped) events ingested, whoever sent the transaction."),
         .init("expansion_keeper_routed_tokens_total", .counter, "Tokens contributed by ingested Routed events, in token units (wei / 1e18) as a float; exact wei totals are in registrations and audit."),
         .init("expansion_keeper_tx_sent_total", .counter, "Routing transactions broadcast (first sends, not replacements)."),
@@ -157,7 +158,7 @@ public final class KeeperMetrics: Sendable {
     ]
 
     /// The intent states exported under `intents{state}` (always all of them, zeros included).
-    public static let intentStates = ["pending", "policy_skipped", "lapsed", "sent", "routed", "skipped"]
+    public static let intentStates = IntentState.allCases.map(\.rawValue)
 
     /// The registry every handle writes to.
     public let registry: PrometheusCollectorRegistry
