@@ -11,154 +11,12 @@ extension Keccak256 {
         0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
     ]
 
-    /// Applies Keccak-f[1600] to the 25 little-endian lanes at `s` in place.
+    /// The sponge's one loop: for each of `blocks` 136-byte blocks, XORs it from `input` into the first 17 lanes
+    /// (skipped when `input` is nil) and applies Keccak-f[1600] to the 25 little-endian lanes at `s`, the state
+    /// staying in locals across blocks. `permute` and `absorb` are its two uses; inlined into each, the nil check
+    /// and the one-block loop of `permute` fold away, so neither pays for the other.
     @inlinable @inline(__always)
-    static func permute(_ s: UnsafeMutablePointer<UInt64>) {
-        roundConstants.withUnsafeBufferPointer { rc in
-            var a00 = s[0]
-            var a10 = s[1]
-            var a20 = s[2]
-            var a30 = s[3]
-            var a40 = s[4]
-            var a01 = s[5]
-            var a11 = s[6]
-            var a21 = s[7]
-            var a31 = s[8]
-            var a41 = s[9]
-            var a02 = s[10]
-            var a12 = s[11]
-            var a22 = s[12]
-            var a32 = s[13]
-            var a42 = s[14]
-            var a03 = s[15]
-            var a13 = s[16]
-            var a23 = s[17]
-            var a33 = s[18]
-            var a43 = s[19]
-            var a04 = s[20]
-            var a14 = s[21]
-            var a24 = s[22]
-            var a34 = s[23]
-            var a44 = s[24]
-            for round in 0..<24 {
-                let c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
-                let c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
-                let c2 = a20 ^ a21 ^ a22 ^ a23 ^ a24
-                let c3 = a30 ^ a31 ^ a32 ^ a33 ^ a34
-                let c4 = a40 ^ a41 ^ a42 ^ a43 ^ a44
-                let d0 = c4 ^ ((c1 << 1) | (c1 >> 63))
-                let d1 = c0 ^ ((c2 << 1) | (c2 >> 63))
-                let d2 = c1 ^ ((c3 << 1) | (c3 >> 63))
-                let d3 = c2 ^ ((c4 << 1) | (c4 >> 63))
-                let d4 = c3 ^ ((c0 << 1) | (c0 >> 63))
-                let b00 = (a00 ^ d0)
-                let t01 = (a01 ^ d0)
-                let b13 = ((t01 << 36) | (t01 >> 28))
-                let t02 = (a02 ^ d0)
-                let b21 = ((t02 << 3) | (t02 >> 61))
-                let t03 = (a03 ^ d0)
-                let b34 = ((t03 << 41) | (t03 >> 23))
-                let t04 = (a04 ^ d0)
-                let b42 = ((t04 << 18) | (t04 >> 46))
-                let t10 = (a10 ^ d1)
-                let b02 = ((t10 << 1) | (t10 >> 63))
-                let t11 = (a11 ^ d1)
-                let b10 = ((t11 << 44) | (t11 >> 20))
-                let t12 = (a12 ^ d1)
-                let b23 = ((t12 << 10) | (t12 >> 54))
-                let t13 = (a13 ^ d1)
-                let b31 = ((t13 << 45) | (t13 >> 19))
-                let t14 = (a14 ^ d1)
-                let b44 = ((t14 << 2) | (t14 >> 62))
-                let t20 = (a20 ^ d2)
-                let b04 = ((t20 << 62) | (t20 >> 2))
-                let t21 = (a21 ^ d2)
-                let b12 = ((t21 << 6) | (t21 >> 58))
-                let t22 = (a22 ^ d2)
-                let b20 = ((t22 << 43) | (t22 >> 21))
-                let t23 = (a23 ^ d2)
-                let b33 = ((t23 << 15) | (t23 >> 49))
-                let t24 = (a24 ^ d2)
-                let b41 = ((t24 << 61) | (t24 >> 3))
-                let t30 = (a30 ^ d3)
-                let b01 = ((t30 << 28) | (t30 >> 36))
-                let t31 = (a31 ^ d3)
-                let b14 = ((t31 << 55) | (t31 >> 9))
-                let t32 = (a32 ^ d3)
-                let b22 = ((t32 << 25) | (t32 >> 39))
-                let t33 = (a33 ^ d3)
-                let b30 = ((t33 << 21) | (t33 >> 43))
-                let t34 = (a34 ^ d3)
-                let b43 = ((t34 << 56) | (t34 >> 8))
-                let t40 = (a40 ^ d4)
-                let b03 = ((t40 << 27) | (t40 >> 37))
-                let t41 = (a41 ^ d4)
-                let b11 = ((t41 << 20) | (t41 >> 44))
-                let t42 = (a42 ^ d4)
-                let b24 = ((t42 << 39) | (t42 >> 25))
-                let t43 = (a43 ^ d4)
-                let b32 = ((t43 << 8) | (t43 >> 56))
-                let t44 = (a44 ^ d4)
-                let b40 = ((t44 << 14) | (t44 >> 50))
-                a00 = b00 ^ (~b10 & b20)
-                a10 = b10 ^ (~b20 & b30)
-                a20 = b20 ^ (~b30 & b40)
-                a30 = b30 ^ (~b40 & b00)
-                a40 = b40 ^ (~b00 & b10)
-                a01 = b01 ^ (~b11 & b21)
-                a11 = b11 ^ (~b21 & b31)
-                a21 = b21 ^ (~b31 & b41)
-                a31 = b31 ^ (~b41 & b01)
-                a41 = b41 ^ (~b01 & b11)
-                a02 = b02 ^ (~b12 & b22)
-                a12 = b12 ^ (~b22 & b32)
-                a22 = b22 ^ (~b32 & b42)
-                a32 = b32 ^ (~b42 & b02)
-                a42 = b42 ^ (~b02 & b12)
-                a03 = b03 ^ (~b13 & b23)
-                a13 = b13 ^ (~b23 & b33)
-                a23 = b23 ^ (~b33 & b43)
-                a33 = b33 ^ (~b43 & b03)
-                a43 = b43 ^ (~b03 & b13)
-                a04 = b04 ^ (~b14 & b24)
-                a14 = b14 ^ (~b24 & b34)
-                a24 = b24 ^ (~b34 & b44)
-                a34 = b34 ^ (~b44 & b04)
-                a44 = b44 ^ (~b04 & b14)
-                a00 ^= rc[round]
-            }
-            s[0] = a00
-            s[1] = a10
-            s[2] = a20
-            s[3] = a30
-            s[4] = a40
-            s[5] = a01
-            s[6] = a11
-            s[7] = a21
-            s[8] = a31
-            s[9] = a41
-            s[10] = a02
-            s[11] = a12
-            s[12] = a22
-            s[13] = a32
-            s[14] = a42
-            s[15] = a03
-            s[16] = a13
-            s[17] = a23
-            s[18] = a33
-            s[19] = a43
-            s[20] = a04
-            s[21] = a14
-            s[22] = a24
-            s[23] = a34
-            s[24] = a44
-        }
-    }
-
-    /// Absorbs `blocks` whole 136-byte blocks from `p` into the lanes at `s`: XOR 17 lanes, permute,
-    /// repeat — the state stays in locals across blocks.
-    @inlinable
-    static func absorb(_ s: UnsafeMutablePointer<UInt64>, _ p: UnsafeRawPointer, blocks: Int) {
+    static func sponge(_ s: UnsafeMutablePointer<UInt64>, _ input: UnsafeRawPointer?, blocks: Int) {
         roundConstants.withUnsafeBufferPointer { rc in
             var a00 = s[0]
             var a10 = s[1]
@@ -187,24 +45,26 @@ extension Keccak256 {
             var a44 = s[24]
             var offset = 0
             for _ in 0..<blocks {
-                a00 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 0, as: UInt64.self))
-                a10 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-                a20 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
-                a30 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self))
-                a40 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 32, as: UInt64.self))
-                a01 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 40, as: UInt64.self))
-                a11 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 48, as: UInt64.self))
-                a21 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 56, as: UInt64.self))
-                a31 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 64, as: UInt64.self))
-                a41 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 72, as: UInt64.self))
-                a02 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 80, as: UInt64.self))
-                a12 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 88, as: UInt64.self))
-                a22 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 96, as: UInt64.self))
-                a32 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 104, as: UInt64.self))
-                a42 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 112, as: UInt64.self))
-                a03 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 120, as: UInt64.self))
-                a13 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 128, as: UInt64.self))
-                offset += 136
+                if let p = input {
+                    a00 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 0, as: UInt64.self))
+                    a10 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+                    a20 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
+                    a30 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self))
+                    a40 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 32, as: UInt64.self))
+                    a01 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 40, as: UInt64.self))
+                    a11 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 48, as: UInt64.self))
+                    a21 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 56, as: UInt64.self))
+                    a31 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 64, as: UInt64.self))
+                    a41 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 72, as: UInt64.self))
+                    a02 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 80, as: UInt64.self))
+                    a12 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 88, as: UInt64.self))
+                    a22 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 96, as: UInt64.self))
+                    a32 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 104, as: UInt64.self))
+                    a42 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 112, as: UInt64.self))
+                    a03 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 120, as: UInt64.self))
+                    a13 ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + 128, as: UInt64.self))
+                    offset += 136
+                }
                 for round in 0..<24 {
                     let c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
                     let c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
@@ -319,5 +179,17 @@ extension Keccak256 {
             s[23] = a34
             s[24] = a44
         }
+    }
+
+    /// Applies Keccak-f[1600] to the 25 little-endian lanes at `s` in place.
+    @inlinable @inline(__always)
+    static func permute(_ s: UnsafeMutablePointer<UInt64>) {
+        sponge(s, nil, blocks: 1)
+    }
+
+    /// Absorbs `blocks` whole 136-byte blocks from `p` into the lanes at `s`: XOR 17 lanes, permute, repeat.
+    @inlinable
+    static func absorb(_ s: UnsafeMutablePointer<UInt64>, _ p: UnsafeRawPointer, blocks: Int) {
+        sponge(s, p, blocks: blocks)
     }
 }

@@ -113,6 +113,8 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
         return (UInt256(l0: r0, l1: r1, l2: r2, l3: r3), c3 || c3b)
     }
 
+    // Subtraction mirrors addition (borrows for carries) rather than sharing it: each stays a straight-line chain of
+    // four limb operations that the optimiser keeps in registers, which a shared generic or closure would put at risk.
     /// `self - other` and whether it went below zero.
     @inlinable public func subtractingReportingOverflow(_ o: UInt256) -> (partialValue: UInt256, overflow: Bool) {
         let (r0, b0) = l0.subtractingReportingOverflow(o.l0)

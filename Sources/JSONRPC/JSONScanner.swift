@@ -67,52 +67,56 @@ struct JSONScanner {
         if pos < end { throw fail("trailing bytes after the JSON value") }
     }
 
-    mutating func beginObject() throws(RPCError) {
-        try expect(UInt8(ascii: "{"), "'{'")
+    /// The two containers: their brackets and how errors name them.
+    struct Container {
+        let open: UInt8, close: UInt8
+        let opening: String, separator: String, inside: String
+        static let object = Container(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), opening: "'{'", separator: "',' or '}'", inside: "an object")
+        static let array = Container(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), opening: "'['", separator: "',' or ']'", inside: "an array")
+    }
+
+    /// Consumes the opening bracket of `container` and enters it (bounded by `maxDepth`).
+    @inline(__always)
+    mutating func begin(_ container: Container) throws(RPCError) {
+        try expect(container.open, container.opening)
         depth += 1
         if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
     }
 
-    /// The next key of the current object (its `:` consumed), or nil after the closing `}`.
-    mutating func nextKey(_ first: inout Bool) throws(RPCError) -> JSONSpan? {
+    /// True when another member of `container` follows (the `,` before it consumed); false after the closing bracket.
+    @inline(__always)
+    mutating func another(in container: Container, _ first: inout Bool) throws(RPCError) -> Bool {
         skipWhitespace()
-        guard pos < end else { throw fail("unexpected end of body inside an object") }
-        if base[pos] == UInt8(ascii: "}") {
+        guard pos < end else { throw fail("unexpected end of body inside \(container.inside)") }
+        if base[pos] == container.close {
             pos += 1; depth -= 1
-            return nil
+            return false
         }
         if !first {
-            guard base[pos] == UInt8(ascii: ",") else { throw fail("expected ',' or '}', found \(Self.describe(base[pos]))") }
+            guard base[pos] == UInt8(ascii: ",") else { throw fail("expected \(container.separator), found \(Self.describe(base[pos]))") }
             pos += 1
-            skipWhitespace()
         }
         first = false
+        return true
+    }
+
+    mutating func beginObject() throws(RPCError) { try begin(.object) }
+
+    /// The next key of the current object (its `:` consumed), or nil after the closing `}`.
+    mutating func nextKey(_ first: inout Bool) throws(RPCError) -> JSONSpan? {
+        guard try another(in: .object, &first) else { return nil }
+        skipWhitespace()
         guard pos < end, base[pos] == UInt8(ascii: "\"") else { throw fail("expected an object key") }
         let key = try stringSpan()
         try expect(UInt8(ascii: ":"), "':'")
         return key
     }
 
-    mutating func beginArray() throws(RPCError) {
-        try expect(UInt8(ascii: "["), "'['")
-        depth += 1
-        if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
-    }
+    mutating func beginArray() throws(RPCError) { try begin(.array) }
 
     /// True when another element follows (its `,` consumed); false after the closing `]`.
     mutating func nextElement(_ first: inout Bool) throws(RPCError) -> Bool {
-        skipWhitespace()
-        guard pos < end else { throw fail("unexpected end of body inside an array") }
-        if base[pos] == UInt8(ascii: "]") {
-            pos += 1; depth -= 1
-            return false
-        }
-        if !first {
-            guard base[pos] == UInt8(ascii: ",") else { throw fail("expected ',' or ']', found \(Self.describe(base[pos]))") }
-            pos += 1
-        }
-        first = false
-        return true
+        try another(in: .array, &first)
     }
 
     /// Compares a key span with an ASCII literal.
@@ -324,34 +328,34 @@ struct JSONScanner {
         return JSONSpan(start: start, count: i - start)
     }
 
-    mutating func bytes32(field: String) throws(RPCError) -> Bytes32 {
+    /// A hex string field decoded in place by `decode` (a `HexScan` function); on bad hex the error points at the
+    /// string's first byte and says what was `expected`.
+    @inline(__always)
+    mutating func hex<T>(field: String, expected: String,
+                         _ decode: (UnsafePointer<UInt8>, Int) -> T?) throws(RPCError) -> T {
         let s = try hexString(field: field)
-        guard let v = HexScan.bytes32(base + s.start, s.count) else { pos = s.start; throw fail(field: field, "expected 0x + 64 hex digits") }
+        guard let v = decode(base + s.start, s.count) else { pos = s.start; throw fail(field: field, expected) }
         return v
+    }
+
+    mutating func bytes32(field: String) throws(RPCError) -> Bytes32 {
+        try hex(field: field, expected: "expected 0x + 64 hex digits", HexScan.bytes32)
     }
 
     mutating func address(field: String) throws(RPCError) -> Address {
-        let s = try hexString(field: field)
-        guard let v = HexScan.address(base + s.start, s.count) else { pos = s.start; throw fail(field: field, "expected 0x + 40 hex digits") }
-        return v
+        try hex(field: field, expected: "expected 0x + 40 hex digits", HexScan.address)
     }
 
     mutating func quantity(field: String) throws(RPCError) -> UInt64 {
-        let s = try hexString(field: field)
-        guard let v = HexScan.quantity64(base + s.start, s.count) else { pos = s.start; throw fail(field: field, "expected a hex quantity below 2^64") }
-        return v
+        try hex(field: field, expected: "expected a hex quantity below 2^64", HexScan.quantity64)
     }
 
     mutating func quantity256(field: String) throws(RPCError) -> UInt256 {
-        let s = try hexString(field: field)
-        guard let v = HexScan.quantity256(base + s.start, s.count) else { pos = s.start; throw fail(field: field, "expected a hex quantity below 2^256") }
-        return v
+        try hex(field: field, expected: "expected a hex quantity below 2^256", HexScan.quantity256)
     }
 
     mutating func data(field: String) throws(RPCError) -> [UInt8] {
-        let s = try hexString(field: field)
-        guard let v = HexScan.bytes(base + s.start, s.count) else { pos = s.start; throw fail(field: field, "expected 0x + an even number of hex digits") }
-        return v
+        try hex(field: field, expected: "expected 0x + an even number of hex digits", HexScan.bytes)
     }
 
     mutating func optional<T>(_ decode: (inout JSONScanner) throws(RPCError) -> T) throws(RPCError) -> T? {

@@ -299,9 +299,7 @@ public final class RPCClient: @unchecked Sendable {
         let e = endpoints[index]
         e.failures += 1
         guard e.failures >= settings.failuresBeforeBackoff || retryAfter != nil else { return }
-        let exponent = min(30, e.failures - settings.failuresBeforeBackoff)
-        let nominal = min(settings.endpointBackoffMax, settings.endpointBackoffBase * Double(1 << exponent))
-        var seconds = nominal / 2 + Double.random(in: 0...(nominal / 2))  // equal jitter
+        var seconds = settings.endpointBackoff.jittered(step: e.failures - settings.failuresBeforeBackoff)
         if let retryAfter { seconds = max(seconds, min(retryAfter, settings.retryAfterCap)) }
         e.downUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
     }
@@ -309,8 +307,7 @@ public final class RPCClient: @unchecked Sendable {
     /// No wait when another endpoint is up; otherwise the jittered exponential delay, at least until
     /// the earliest endpoint's back-off (which includes `Retry-After`) ends.
     private func retryDelay(attempt: Int, retryAfter: Double?, pinned: Int?) -> Double {
-        let nominal = min(settings.retryMaxDelay, settings.retryBaseDelay * Double(1 << min(30, attempt - 1)))
-        let jittered = nominal / 2 + Double.random(in: 0...(nominal / 2))
+        let jittered = settings.retryDelays.jittered(step: attempt - 1)
         let honoured = retryAfter.map { min($0, settings.retryAfterCap) } ?? 0
         lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now

@@ -29,17 +29,45 @@ public struct RPCSettings: Sendable, Equatable {
     /// Checks ranges; throws `.invalidArgument` naming the setting.
     public func validate() throws(RPCError) {
         if maxRetries < 0 { throw .invalidArgument(what: "maxRetries must be >= 0") }
-        if !(retryBaseDelay >= 0) || !(retryMaxDelay >= retryBaseDelay) { throw .invalidArgument(what: "retry delays must satisfy 0 <= base <= max") }
+        try retryDelays.validate("retry delays")
         if !(retryAfterCap >= 0) { throw .invalidArgument(what: "retryAfterCap must be >= 0") }
         if failuresBeforeBackoff < 1 { throw .invalidArgument(what: "failuresBeforeBackoff must be >= 1") }
-        if !(endpointBackoffBase >= 0) || !(endpointBackoffMax >= endpointBackoffBase) { throw .invalidArgument(what: "endpoint back-off must satisfy 0 <= base <= max") }
+        try endpointBackoff.validate("endpoint back-off")
         if !(requestsPerSecond >= 0) || !requestsPerSecond.isFinite { throw .invalidArgument(what: "requestsPerSecond must be >= 0") }
         if rateBurst < 1 { throw .invalidArgument(what: "rateBurst must be >= 1") }
         if maxBatchSize < 1 { throw .invalidArgument(what: "maxBatchSize must be >= 1") }
     }
+
+    /// The delay before a retry: `retryBaseDelay` doubling per attempt up to `retryMaxDelay`.
+    var retryDelays: DoublingDelay { DoublingDelay(base: retryBaseDelay, max: retryMaxDelay) }
+    /// How long a failing endpoint rests: `endpointBackoffBase` doubling per further failure up to `endpointBackoffMax`.
+    var endpointBackoff: DoublingDelay { DoublingDelay(base: endpointBackoffBase, max: endpointBackoffMax) }
+}
+
+/// The one schedule behind retry delays and endpoint back-off: `base` seconds doubling per step up to `max`,
+/// drawn with equal jitter (half fixed, half random) so clients that failed together do not retry together.
+struct DoublingDelay {
+    let base: Double
+    let max: Double
+
+    /// The delay at `step` (0 = the first) without jitter; the doubling stops at 2^30 (a negative step gives 0).
+    func nominal(step: Int) -> Double { min(max, base * Double(1 << min(30, step))) }
+
+    /// The delay at `step` with equal jitter: uniformly in [nominal / 2, nominal].
+    func jittered(step: Int) -> Double {
+        let nominal = nominal(step: step)
+        return nominal / 2 + Double.random(in: 0...(nominal / 2))
+    }
+
+    /// Requires 0 <= base <= max; `what` names the pair in the error.
+    func validate(_ what: String) throws(RPCError) {
+        if !(base >= 0) || !(max >= base) { throw .invalidArgument(what: "\(what) must satisfy 0 <= base <= max") }
+    }
 }
 
 /// Counters an operator (and the tests) can read: what the client had to do to get answers.
+/// (Shaped like `RPCSettings` — documented vars with defaults — but not the same concept: settings are inputs an
+/// operator chooses, these are outputs the client counts; they change for different reasons and stay apart.)
 public struct RPCStats: Sendable, Equatable {
     /// HTTP requests sent (every attempt counts).
     public var requests = 0

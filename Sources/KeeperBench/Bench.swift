@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPC
 import KeeperTesting
 import MallocInterposerSwift
 
@@ -20,9 +21,13 @@ func measure(iterations: Int, rounds: Int = 7, _ body: () -> Void) -> Measuremen
     withoutActuallyEscaping(body) { compare(iterations: iterations, rounds: rounds, $0).first! }
 }
 
+/// `--quick`: one timed round per figure (smoke tests of the benchmark itself; the figures are noisy).
+let quickRun = CommandLine.arguments.dropFirst().contains("--quick")
+
 /// Measures several bodies (each performing `iterations` operations) with their rounds interleaved,
 /// so load from other processes affects all of them alike; reports the best round of each.
 func compare(iterations: Int, rounds: Int = 7, _ bodies: () -> Void...) -> [Measurement] {
+    let rounds = quickRun ? 1 : rounds
     for body in bodies { body() }
     var best = [Double](repeating: .infinity, count: bodies.count)
     for _ in 0..<rounds {
@@ -99,10 +104,49 @@ func col(_ text: String, _ width: Int) -> String {
 
 /// Runs the project's Python (see `TestEnvironment.python()`) for a same-run reference, without the
 /// malloc interposer this benchmark preloads (it would slow the reference and flatter our ratios).
+/// A failure names the reference and Python's last stderr line (a traceback's exception) and says how to get the
+/// project's Python.
 func benchPython(_ arguments: [String], input: Data? = nil) throws -> ProcessOutput {
     var environment = ProcessInfo.processInfo.environment
     environment["LD_PRELOAD"] = nil
-    let output = try Subprocess.run(try TestEnvironment.python(), arguments, input: input, environment: environment)
-    guard output.status == 0 else { throw BenchError("python \(arguments.first ?? "") exited \(output.status): \(output.stderrText.prefix(300))") }
+    let python = try TestEnvironment.python()
+    let output = try Subprocess.run(python, arguments, input: input, environment: environment)
+    guard output.status == 0 else {
+        let script = arguments.first.map { $0 == "-c" ? "an inline script" : ($0 as NSString).lastPathComponent } ?? "python"
+        let last = output.stderrText.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        throw BenchError("the Python reference (\(script) under \(python)) exited \(output.status): \(last.map(String.init) ?? "no message")",
+                         fix: BenchError.pythonFix)
+    }
     return output
+}
+
+/// A benchmark that could not run: what went wrong and, when known, what to do about it.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    let fix: String?
+    init(_ description: String, fix: String? = nil) { self.description = description; self.fix = fix }
+
+    /// How to get a Python with the pinned reference packages.
+    static let pythonFix = "run deploy/dev/setup.sh (it creates .venv with the pinned Python packages) "
+        + "or set EXPANSION_KEEPER_PYTHON to a Python that has them"
+
+    /// The one stderr line for `suite` failing with `error`: what went wrong, then what to do.
+    static func line(suite: String, _ error: any Error) -> String {
+        var what = String(describing: error), fix: String?
+        switch error {
+        case let e as BenchError:
+            what = e.description; fix = e.fix
+        case let e as TestSupportError:  // the project's Python is missing; its message may already say what to do
+            fix = e.description.contains("setup.sh") ? nil : pythonFix
+        case is RPCError:
+            fix = "the local chain answered too slowly or not at all (a busy machine?): run `KeeperBench \(suite)` again when it "
+                + "is quieter" + (suite == "rpc" ? ", or serve and mine a chain yourself and set RPC_BENCH_URL (see RPCBench.swift)" : "")
+        default:
+            break
+        }
+        let flat = what.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " ")
+        let text = flat.count > 400 ? flat.prefix(400) + "…" : flat
+        return fix.map { "\(text) — \($0)" } ?? String(text)
+    }
 }

@@ -34,18 +34,26 @@ func catchupBench() throws {
     server.environment = serverEnvironment
     let out = Pipe()
     server.standardOutput = out
+    // Its stderr goes to a file, so a failure is reported as one line (the file's last) and not as a traceback.
+    let errors = FileManager.default.temporaryDirectory.appendingPathComponent("keeper-synthchain-\(getpid()).err")
+    _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errors) }
+    server.standardError = try FileHandle(forWritingTo: errors)
     try server.run()
     defer { server.terminate(); server.waitUntilExit() }
     var line = Data()
     while true {
         let b = out.fileHandleForReading.readData(ofLength: 1)
-        if b.isEmpty { throw BenchFailure("keeper_synthchain.py exited early") }
+        if b.isEmpty {
+            let last = (try? String(contentsOf: errors, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? "no message"
+            throw BenchError("keeper_synthchain.py exited early: \(last)", fix: BenchError.pythonFix)
+        }
         if b.first == 0x0a { break }
         line.append(b)
     }
     guard let info = try JSONSerialization.jsonObject(with: line) as? [String: Any], let url = info["url"] as? String,
           let stakingText = info["staking"] as? String, let treasuryText = info["treasury"] as? String,
-          let registrations = info["registrations"] as? Int else { throw BenchFailure("bad ready line") }
+          let registrations = info["registrations"] as? Int else { throw BenchError("keeper_synthchain.py: bad ready line") }
     let staking = try Address(stakingText), treasury = try Address(treasuryText)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keeper-catchup-\(getpid())")
     try? FileManager.default.removeItem(at: dir)
@@ -100,7 +108,7 @@ func catchupBench() throws {
     try store.checkpoint()
     let size = (try? FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int).flatMap { $0 } ?? 0
     guard events == rewards, cursor == UInt64(blocks) + 1, reorgs == 0 else {
-        throw BenchFailure("catch-up incomplete: \(events) of \(rewards) rewards, cursor \(cursor ?? 0)")
+        throw BenchError("catch-up incomplete: \(events) of \(rewards) rewards, cursor \(cursor ?? 0)")
     }
     let totalEvents = rewards + registrations
     print("  chain: \(blocks) blocks, \(rewards) reward events + \(registrations) registrations (synthetic, keeper_synthchain.py); \(scanned) logs")
@@ -109,11 +117,6 @@ func catchupBench() throws {
     print("  keeper cpu per 10,000 events: \(fmt(cpu / Double(totalEvents) * 10_000)) s   (target <= 0.5 s)")
     print("  peak RSS: \(fmt(rssPeak)) MB (before the runs: \(fmt(rssBefore)) MB)   (target <= 60 MB)")
     print("  store: \(fmt(Double(size) / 1_048_576)) MB; intents pending \(counts[.pending] ?? 0), lapsed \(counts[.lapsed] ?? 0)")
-}
-
-struct BenchFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }
 
 /// Wall and CPU seconds (this process, user + system) of `body`.
@@ -157,7 +160,7 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
     func set(_ v: Result<T, any Error>) { lock.lock(); value = v; lock.unlock() }
     func get() throws -> T {
         lock.lock(); defer { lock.unlock() }
-        guard let value else { throw BenchFailure("no result") }
+        guard let value else { throw BenchError("no result") }
         return try value.get()
     }
 }

@@ -39,9 +39,3 @@ func keccakBench() throws {
         print("\(col(String(size), 9))\(col(fmt(oursM.nsPerOp), 12))\(col(fmt(sslM.nsPerOp), 15))\(col(fmt(ratio, 3), 8))\(col("≤" + fmt(target, 2), 8))\(col(allocs, 10))\(ok ? "ok" : "MISSED")")
     }
 }
-
-/// A benchmark that could not run.
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}

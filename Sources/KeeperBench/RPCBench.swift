@@ -176,21 +176,31 @@ private func scanBench() throws {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        guard let ready = try JSONSerialization.jsonObject(with: line.split(separator: UInt8(ascii: "\n")).first ?? Data()) as? [String: Any],
-              let u = ready["url"] as? String else { throw BenchError("the local chain did not start") }
+        guard let ready = try? JSONSerialization.jsonObject(with: line.split(separator: UInt8(ascii: "\n")).first ?? Data()) as? [String: Any],
+              let u = ready["url"] as? String else {
+            throw BenchError("the local chain (Tests/LocalChain/localchain.py) did not start",
+                             fix: "run `\(server.executableURL?.path ?? "python") Tests/LocalChain/localchain.py serve --port 0` to see why; "
+                                + BenchError.pythonFix)
+        }
         url = u
     }
     let client = try RPCClient(urls: [url])
+    // Mining is set-up, not measured: py-evm mining 10,000 blocks can outlast the default 30 s request timeout on a
+    // busy machine, and a retried hardhat_mine would mine twice, so the miner waits long and never retries.
+    var minerSettings = RPCSettings()
+    minerSettings.transport.requestTimeout = 900
+    minerSettings.maxRetries = 0
+    let miner = try RPCClient(urls: [url], settings: minerSettings)
     let mineStart = ContinuousClock.now
     try blocking {
-        var mined = try await client.blockNumber()
+        var mined = try await miner.blockNumber()
         while mined < blocks {
             let n = min(10_000, blocks - mined)
-            _ = try await client.call("hardhat_mine", [.string(Quantity.hex(n))])
+            _ = try await miner.call("hardhat_mine", [.string(Quantity.hex(n))])
             mined += n
         }
     }
-    let head = try blocking { try await client.blockNumber() }
+    let head = try blocking { try await miner.blockNumber() }
     print("scan \(blocks) blocks of the local chain (py-evm, mined in \(fmt(seconds(mineStart.duration(to: .now)), 0)) s; head \(head)) with a \(cap)-block provider cap:")
     let minimum = (blocks + cap - 1) / cap
     // Reference: an oracle that knows the cap sends exactly the minimum number of requests.

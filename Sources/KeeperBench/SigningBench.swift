@@ -199,24 +199,10 @@ func peakResidentKiB() -> Int {
 
 /// Runs Tests/Support/sign_bench_eth_account.py with one JSON request.
 private func runPythonReference(_ request: [String: Any]) throws -> [String: Any] {
-    let root = TestEnvironment.repoRoot
-    let python = try TestEnvironment.python()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [root.appendingPathComponent("Tests/Support/sign_bench_eth_account.py").path]
-    var env = ProcessInfo.processInfo.environment
-    env["LD_PRELOAD"] = nil
-    process.environment = env
-    let input = Pipe(), output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw BenchError("eth-account reference failed (is \(python) set up? run deploy/dev/setup.sh)")
+    let output = try benchPython([TestEnvironment.supportScript("sign_bench_eth_account.py")],
+                                 input: try JSONSerialization.data(withJSONObject: request))
+    guard let object = try? JSONSerialization.jsonObject(with: output.stdout) as? [String: Any] else {
+        throw BenchError("eth-account reference: no JSON answer", fix: BenchError.pythonFix)
     }
     return object
 }

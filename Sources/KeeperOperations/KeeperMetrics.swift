@@ -165,115 +165,103 @@ public final class KeeperMetrics: Sendable {
     /// The swift-metrics factory over `registry` (for handles with labels known only at run time).
     public let factory: CatalogMetricsFactory
 
-    /// `expansion_keeper_chain_head_block`.
-    public let chainHead: Meter
-    /// `expansion_keeper_confirmed_target_block`.
-    public let confirmedTarget: Meter
-    /// `expansion_keeper_cursor_block`.
-    public let cursor: Meter
-    /// `expansion_keeper_lag_blocks`.
-    public let lag: Meter
-    /// `expansion_keeper_reorgs_total`.
-    public let reorgs: Metrics.Counter
-    /// `expansion_keeper_reorg_depth_max`.
-    public let reorgDepthMax: Meter
-    /// `expansion_keeper_halted`.
-    public let halted: Meter
-    /// `expansion_keeper_rpc_getlogs_range_blocks`.
-    public let getLogsRange: Meter
-    /// `expansion_keeper_reward_events_total`.
-    public let rewardEvents: Metrics.Counter
-    /// `expansion_keeper_registered_stakers`.
-    public let registeredStakers: Meter
-    /// `expansion_keeper_routed_tokens_total`.
-    public let routedTokens: FloatingPointCounter
-    /// `expansion_keeper_tx_sent_total`.
-    public let txSent: Metrics.Counter
-    /// `expansion_keeper_tx_replaced_total`.
-    public let txReplaced: Metrics.Counter
-    /// `expansion_keeper_tx_inflight`.
-    public let txInflight: Meter
-    /// `expansion_keeper_tx_oldest_inflight_seconds`.
-    public let txOldestInflightSeconds: Meter
-    /// `expansion_keeper_tx_confirm_seconds`.
-    public let txConfirm: Metrics.Timer
-    /// `expansion_keeper_fee_cap_reached`.
-    public let feeCapReached: Meter
-    /// `expansion_keeper_nonce_gap`.
-    public let nonceGap: Meter
-    /// `expansion_keeper_keeper_balance_eth`.
-    public let balanceEth: Meter
-    /// `expansion_keeper_paused`.
-    public let paused: Meter
-    /// `expansion_keeper_dry_run`.
-    public let dryRun: Meter
-    /// `expansion_keeper_ready`.
-    public let ready: Meter
-    /// `expansion_keeper_last_successful_poll_timestamp_seconds`.
-    public let lastSuccessfulPoll: Meter
-    /// `expansion_keeper_provider_disagreements_total`.
-    public let providerDisagreements: Metrics.Counter
-
-    /// A fresh registry with every unlabeled metric at zero, `build_info{version}` = 1 and all intent
+    /// A fresh registry with every unlabeled metric of the catalog at zero, `build_info{version}` = 1 and all intent
     /// states and routed outcomes present (so a first scrape already lists every family alerts use).
     public init(version: String) {
-        let registry = PrometheusCollectorRegistry()
-        let factory = CatalogMetricsFactory(registry: registry, catalog: Self.catalog)
-        self.registry = registry
-        self.factory = factory
-        func meter(_ n: String) -> Meter { let m = Meter(label: Self.prefix + n, dimensions: [], factory: factory); m.set(0.0); return m }
-        func counter(_ n: String) -> Metrics.Counter { Metrics.Counter(label: Self.prefix + n, dimensions: [], factory: factory) }
-        Meter(label: Self.prefix + "build_info", dimensions: [("version", version)], factory: factory).set(1.0)
-        chainHead = meter("chain_head_block")
-        confirmedTarget = meter("confirmed_target_block")
-        cursor = meter("cursor_block")
-        lag = meter("lag_blocks")
-        reorgs = counter("reorgs_total")
-        reorgDepthMax = meter("reorg_depth_max")
-        halted = meter("halted")
-        getLogsRange = meter("rpc_getlogs_range_blocks")
-        rewardEvents = counter("reward_events_total")
-        registeredStakers = meter("registered_stakers")
-        routedTokens = FloatingPointCounter(label: Self.prefix + "routed_tokens_total", dimensions: [], factory: factory)
-        txSent = counter("tx_sent_total")
-        txReplaced = counter("tx_replaced_total")
-        txInflight = meter("tx_inflight")
-        txOldestInflightSeconds = meter("tx_oldest_inflight_seconds")
-        txConfirm = Metrics.Timer(label: Self.prefix + "tx_confirm_seconds", dimensions: [], factory: factory)
-        feeCapReached = meter("fee_cap_reached")
-        nonceGap = meter("nonce_gap")
-        balanceEth = meter("keeper_balance_eth")
-        paused = meter("paused")
-        dryRun = meter("dry_run")
-        ready = meter("ready")
-        lastSuccessfulPoll = meter("last_successful_poll_timestamp_seconds")
-        providerDisagreements = counter("provider_disagreements_total")
+        registry = PrometheusCollectorRegistry()
+        factory = CatalogMetricsFactory(registry: registry, catalog: Self.catalog)
+        // Registering is creating a handle: the registry keeps the family, and every later handle of the same name
+        // and labels (the accessors below) writes to it.
+        for spec in Self.catalog where spec.labels.isEmpty {
+            let name = String(spec.name.dropFirst(Self.prefix.count))
+            switch spec.kind {
+            case .gauge: meter(name).set(0.0)
+            case .counter: _ = counter(name)
+            case .histogram: _ = timer(name)
+            }
+        }
+        meter("build_info", [("version", version)]).set(1.0)
         for state in Self.intentStates { intents(state: state).set(0.0) }
         for outcome in ["routed", "skipped"] { _ = routedClaims(outcome: outcome) }
         // Families with run-time labels: the histogram and request counter appear with their first request.
     }
 
-    /// `intents{state}`.
-    public func intents(state: String) -> Meter {
-        Meter(label: Self.prefix + "intents", dimensions: [("state", state)], factory: factory)
+    // The handles, by metric name without the prefix; each call returns a handle on the one registered family.
+    func meter(_ name: String, _ labels: [(String, String)] = []) -> Meter {
+        Meter(label: Self.prefix + name, dimensions: labels, factory: factory)
     }
+    func counter(_ name: String, _ labels: [(String, String)] = []) -> Metrics.Counter {
+        Metrics.Counter(label: Self.prefix + name, dimensions: labels, factory: factory)
+    }
+    func floatingCounter(_ name: String) -> FloatingPointCounter {
+        FloatingPointCounter(label: Self.prefix + name, dimensions: [], factory: factory)
+    }
+    func timer(_ name: String, _ labels: [(String, String)] = []) -> Metrics.Timer {
+        Metrics.Timer(label: Self.prefix + name, dimensions: labels, factory: factory)
+    }
+
+    /// `expansion_keeper_chain_head_block`.
+    public var chainHead: Meter { meter("chain_head_block") }
+    /// `expansion_keeper_confirmed_target_block`.
+    public var confirmedTarget: Meter { meter("confirmed_target_block") }
+    /// `expansion_keeper_cursor_block`.
+    public var cursor: Meter { meter("cursor_block") }
+    /// `expansion_keeper_lag_blocks`.
+    public var lag: Meter { meter("lag_blocks") }
+    /// `expansion_keeper_reorgs_total`.
+    public var reorgs: Metrics.Counter { counter("reorgs_total") }
+    /// `expansion_keeper_reorg_depth_max`.
+    public var reorgDepthMax: Meter { meter("reorg_depth_max") }
+    /// `expansion_keeper_halted`.
+    public var halted: Meter { meter("halted") }
+    /// `expansion_keeper_rpc_getlogs_range_blocks`.
+    public var getLogsRange: Meter { meter("rpc_getlogs_range_blocks") }
+    /// `expansion_keeper_reward_events_total`.
+    public var rewardEvents: Metrics.Counter { counter("reward_events_total") }
+    /// `expansion_keeper_registered_stakers`.
+    public var registeredStakers: Meter { meter("registered_stakers") }
+    /// `expansion_keeper_routed_tokens_total`.
+    public var routedTokens: FloatingPointCounter { floatingCounter("routed_tokens_total") }
+    /// `expansion_keeper_tx_sent_total`.
+    public var txSent: Metrics.Counter { counter("tx_sent_total") }
+    /// `expansion_keeper_tx_replaced_total`.
+    public var txReplaced: Metrics.Counter { counter("tx_replaced_total") }
+    /// `expansion_keeper_tx_inflight`.
+    public var txInflight: Meter { meter("tx_inflight") }
+    /// `expansion_keeper_tx_oldest_inflight_seconds`.
+    public var txOldestInflightSeconds: Meter { meter("tx_oldest_inflight_seconds") }
+    /// `expansion_keeper_tx_confirm_seconds`.
+    public var txConfirm: Metrics.Timer { timer("tx_confirm_seconds") }
+    /// `expansion_keeper_fee_cap_reached`.
+    public var feeCapReached: Meter { meter("fee_cap_reached") }
+    /// `expansion_keeper_nonce_gap`.
+    public var nonceGap: Meter { meter("nonce_gap") }
+    /// `expansion_keeper_keeper_balance_eth`.
+    public var balanceEth: Meter { meter("keeper_balance_eth") }
+    /// `expansion_keeper_paused`.
+    public var paused: Meter { meter("paused") }
+    /// `expansion_keeper_dry_run`.
+    public var dryRun: Meter { meter("dry_run") }
+    /// `expansion_keeper_ready`.
+    public var ready: Meter { meter("ready") }
+    /// `expansion_keeper_last_successful_poll_timestamp_seconds`.
+    public var lastSuccessfulPoll: Meter { meter("last_successful_poll_timestamp_seconds") }
+    /// `expansion_keeper_provider_disagreements_total`.
+    public var providerDisagreements: Metrics.Counter { counter("provider_disagreements_total") }
+
+    /// `intents{state}`.
+    public func intents(state: String) -> Meter { meter("intents", [("state", state)]) }
 
     /// `routed_claims_total{outcome}` (`routed` or `skipped`).
-    public func routedClaims(outcome: String) -> Metrics.Counter {
-        Metrics.Counter(label: Self.prefix + "routed_claims_total", dimensions: [("outcome", outcome)], factory: factory)
-    }
+    public func routedClaims(outcome: String) -> Metrics.Counter { counter("routed_claims_total", [("outcome", outcome)]) }
 
     /// `endpoint_healthy{endpoint}` (a redacted endpoint name).
-    public func endpointHealthy(_ endpoint: String) -> Meter {
-        Meter(label: Self.prefix + "endpoint_healthy", dimensions: [("endpoint", endpoint)], factory: factory)
-    }
+    public func endpointHealthy(_ endpoint: String) -> Meter { meter("endpoint_healthy", [("endpoint", endpoint)]) }
 
     /// Records one RPC HTTP request: `rpc_requests_total{endpoint,method,outcome}` and the duration histogram.
     public func rpcRequest(endpoint: String, method: String, outcome: String, seconds: Double) {
-        Metrics.Counter(label: Self.prefix + "rpc_requests_total",
-                dimensions: [("endpoint", endpoint), ("method", method), ("outcome", outcome)], factory: factory).increment()
-        Metrics.Timer(label: Self.prefix + "rpc_request_duration_seconds", dimensions: [("method", method)], factory: factory)
-            .recordNanoseconds(Int64((max(0, seconds) * 1e9).rounded()))
+        counter("rpc_requests_total", [("endpoint", endpoint), ("method", method), ("outcome", outcome)]).increment()
+        timer("rpc_request_duration_seconds", [("method", method)]).recordNanoseconds(Int64((max(0, seconds) * 1e9).rounded()))
     }
 
     /// The whole registry in the Prometheus text exposition format (version 0.0.4).

@@ -56,8 +56,7 @@ struct ContractsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let cfg: KeeperConfig
-            do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
+            let cfg = try KeeperKey.config(config)
             let ownerAddress = try owner.map { o in try reporting("--owner") { try Address(o) } }
             let path = try locateArtifact(cfg)
             let bytecode: [UInt8] = try reporting("artifact \(path)") {

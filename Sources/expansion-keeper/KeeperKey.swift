@@ -1,3 +1,4 @@
+import ArgumentParser
 import EthereumCore
 import EthereumSigning
 import Foundation
@@ -23,11 +24,51 @@ struct KeeperKey: TransactionSigning {
     /// Loads the key named by `config` (`keeper.keystore`, `keeper.password_file`).
     static func load(_ config: KeeperConfig) throws -> KeeperKey {
         guard let path = config.keeper.keystore else { throw CLIError("keeper.keystore: missing (required to sign)") }
-        let file = try reporting("keeper.keystore \(path)") { try KeystoreFile.read(path: path) }
-        var password = try PasswordSource.existing(file: config.keeper.passwordFile, purpose: "Password of \(path)")
+        return KeeperKey(key: try unlock(path, passwordFile: config.keeper.passwordFile, named: "keeper.keystore \(path)").key)
+    }
+
+    /// Reads the keystore at `path` and decrypts it with its password (`passwordFile`, else the other `PasswordSource`s,
+    /// asked as "`purpose`: "); errors name the file as `named`. The one way every command opens an existing keystore.
+    static func unlock(_ path: String, passwordFile: String?, named: String, purpose: String? = nil) throws -> (file: Keystore, key: PrivateKey) {
+        let file = try reporting(named) { try KeystoreFile.read(path: path) }
+        var password = try PasswordSource.existing(file: passwordFile, purpose: purpose ?? "Password of \(path)")
         defer { password.resetBytes() }
-        let key = try reporting("keeper.keystore \(path)") { try file.decrypt(password: password) }
-        return KeeperKey(key: key)
+        return (file, try reporting(named) { try file.decrypt(password: password) })
+    }
+
+    /// Loads and validates the keeper config of a command that signs (`contracts deploy`, `tx cancel|replace`): the
+    /// keystore and password file must be usable. Errors are the config's first line.
+    static func config(_ path: String) throws -> KeeperConfig {
+        do { return try KeeperConfig.load(path: path, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
+    }
+}
+
+/// `--keystore FILE [--password-file F]`: the key source of the commands that use an existing keystore as is
+/// (`keys export`, `tx sign`). `keys change-password` names the same two options with other help (its password is
+/// the *current* one) and so declares its own, opening the keystore with the same `KeeperKey.unlock`.
+struct KeystoreOptions: ParsableArguments {
+    @Option(help: "The keystore file.")
+    var keystore: String
+
+    @Option(help: "File whose first line is the password.")
+    var passwordFile: String?
+
+    /// The decrypted key (errors name `keystore FILE`).
+    func unlock() throws -> PrivateKey {
+        try KeeperKey.unlock(keystore, passwordFile: passwordFile, named: "keystore \(keystore)").key
+    }
+}
+
+/// `--keystore-dir DIR` of the commands that write a new keystore (`keys new`, `keys import`). `keys list` names the
+/// same option with other help (it only reads the directory) and declares its own.
+struct NewKeystoreDirectory: ParsableArguments {
+    @Option(help: "Directory of keystores (created with mode 0700 if missing).")
+    var keystoreDir: String
+
+    /// Creates the directory (mode 0700) if missing and returns its path.
+    func prepare() throws -> String {
+        try KeystoreFile.prepareDirectory(keystoreDir)
+        return keystoreDir
     }
 }
 

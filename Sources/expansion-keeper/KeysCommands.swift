@@ -19,8 +19,7 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new key; prints its EIP-55 address, then the keystore path.")
 
-        @Option(help: "Directory of keystores (created with mode 0700 if missing).")
-        var keystoreDir: String
+        @OptionGroup var directory: NewKeystoreDirectory
 
         @Option(help: "File whose first line is the password (else EXPANSION_KEEPER_PASSWORD_FILE, the systemd credential keeper-password, or a prompt).")
         var passwordFile: String?
@@ -30,7 +29,7 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let (address, path): (Address, String) = try reporting {
-                try KeystoreFile.prepareDirectory(keystoreDir)
+                let keystoreDir = try directory.prepare()
                 var password = try PasswordSource.new(file: passwordFile, purpose: "Password for the new key")
                 defer { password.resetBytes() }
                 let key = PrivateKey.generate()
@@ -47,9 +46,10 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import a keystore (checked by decrypting it) or a raw hex private key (encrypted); prints the address.")
 
-        @Option(help: "Directory of keystores (created with mode 0700 if missing).")
-        var keystoreDir: String
+        @OptionGroup var directory: NewKeystoreDirectory
 
+        // --password-file and --light look like `keys new`'s but say other things in --help (whose password, which
+        // input --light applies to), so each command declares its own.
         @Option(help: "File whose first line is the keystore's password (also the password for an imported raw key).")
         var passwordFile: String?
 
@@ -64,9 +64,10 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let address: Address = try reporting {
-                try KeystoreFile.prepareDirectory(keystoreDir)
+                let keystoreDir = try directory.prepare()
                 switch (keystoreFile, privateKeyFile) {
                 case let (file?, nil):
+                    // Not `KeeperKey.unlock`: the password must outlive the decryption to check the stored copy.
                     let keystore = try reporting("keystore \(file)") { try KeystoreFile.read(path: file) }
                     var password = try PasswordSource.existing(file: passwordFile, purpose: "Password of \(file)")
                     defer { password.resetBytes() }
@@ -150,10 +151,8 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let address: Address = try reporting {
-                let current = try reporting("keystore \(keystore)") { try KeystoreFile.read(path: keystore) }
-                var old = try PasswordSource.existing(file: passwordFile, purpose: "Current password of \(keystore)")
-                defer { old.resetBytes() }
-                let key = try reporting("keystore \(keystore)") { try current.decrypt(password: old) }
+                let (current, key) = try KeeperKey.unlock(keystore, passwordFile: passwordFile, named: "keystore \(keystore)",
+                                                          purpose: "Current password of \(keystore)")
                 var new = try PasswordSource.new(file: newPasswordFile, purpose: "New password", useEnvironment: false)
                 defer { new.resetBytes() }
                 let updated = try Keystore.encrypt(key, password: new, kdf: light ? .light : .standard, id: current.id)
@@ -173,11 +172,7 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the raw private key in hex (only with --unsafe-print-private-key).")
 
-        @Option(help: "The keystore file.")
-        var keystore: String
-
-        @Option(help: "File whose first line is the password.")
-        var passwordFile: String?
+        @OptionGroup var key: KeystoreOptions
 
         @Flag(help: "Confirm that the private key may be printed to stdout.")
         var unsafePrintPrivateKey = false
@@ -187,10 +182,7 @@ struct KeysCommand: ParsableCommand {
                 guard unsafePrintPrivateKey else {
                     throw CLIError("refusing to print the private key without --unsafe-print-private-key")
                 }
-                let file = try reporting("keystore \(keystore)") { try KeystoreFile.read(path: keystore) }
-                var password = try PasswordSource.existing(file: passwordFile, purpose: "Password of \(keystore)")
-                defer { password.resetBytes() }
-                return try reporting("keystore \(keystore)") { try file.decrypt(password: password) }.unsafeHexForExport()
+                return try key.unlock().unsafeHexForExport()
             }
             print(hex)
         }

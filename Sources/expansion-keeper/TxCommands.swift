@@ -20,11 +20,7 @@ struct TxCommand: ParsableCommand {
                 + "maxPriorityFeePerGas (type 2), accessList (types 1/2: [{\"address\": \"0x…\", \"storageKeys\": [\"0x…\"]}]). "
                 + "Quantities are JSON numbers, decimal strings or 0x hex (use strings above 2^64). Unknown fields are refused.")
 
-        @Option(help: "The keystore file.")
-        var keystore: String
-
-        @Option(help: "File whose first line is the password.")
-        var passwordFile: String?
+        @OptionGroup var key: KeystoreOptions
 
         @Argument(help: "The transaction as a JSON object, @FILE, or - to read it from stdin.")
         var txJSON: String
@@ -33,11 +29,7 @@ struct TxCommand: ParsableCommand {
             let raw: String = try reporting {
                 let text = try TransactionJSON.load(txJSON)
                 let tx = try reporting("TX_JSON") { try TransactionJSON.parse(text) }
-                let file = try reporting("keystore \(keystore)") { try KeystoreFile.read(path: keystore) }
-                var password = try PasswordSource.existing(file: passwordFile, purpose: "Password of \(keystore)")
-                defer { password.resetBytes() }
-                let key = try reporting("keystore \(keystore)") { try file.decrypt(password: password) }
-                return try key.sign(transaction: tx).rawBytes.hexString
+                return try key.unlock().sign(transaction: tx).rawBytes.hexString
             }
             print(raw)
         }

@@ -19,6 +19,14 @@ struct RescueOptions: ParsableArguments {
 
     @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
     var maxFeePerGasGwei: Double?
+
+    /// Opens the rescue at `--nonce` (config, key, store, the journaled transactions there), lets `build` check it
+    /// and make the transaction, then signs, journals and broadcasts that as `kind`.
+    func rescue(kind: String, _ build: (RescueContext) async throws -> EthereumCore.Transaction) async throws {
+        let ctx = try RescueContext(self)
+        defer { ctx.client.shutdown() }
+        try await ctx.sendAndRecord(try await build(ctx), kind: kind)
+    }
 }
 
 /// Shared by `tx cancel` and `tx replace`: the keeper's key, its store and the transaction at `--nonce`.
@@ -29,9 +37,16 @@ struct RescueContext {
     let client: RPCClient
     let chain: RPCSubmissionChain
     let journaled: [JournaledTransaction]
+    /// `--nonce`.
+    let nonce: UInt64
+    /// `--max-fee-per-gas-gwei`.
+    let capGwei: Double?
 
-    init(config: String, nonce: UInt64) throws {
-        do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
+    init(_ options: RescueOptions) throws {
+        let nonce = options.nonce
+        self.nonce = nonce
+        capGwei = options.maxFeePerGasGwei
+        cfg = try KeeperKey.config(options.config)
         key = try KeeperKey.load(cfg)
         let c = cfg
         store = try reporting("keeper.data_dir") { try KeeperStore(directory: c.keeper.dataDir) }
@@ -41,13 +56,13 @@ struct RescueContext {
     }
 
     /// Refuses a nonce the chain has already consumed (nothing is left to rescue there).
-    func requireUnused(_ nonce: UInt64) async throws {
+    func requireUnused() async throws {
         let latest = try await reportingAsync { try await chain.nonce(key.address, pending: false) }
         guard nonce >= latest else { throw CLIError("--nonce \(nonce): already used on chain (the account's next nonce is \(latest))") }
     }
 
     /// Fees for a transaction that must replace whatever is pooled at the nonce (the newest journaled one).
-    func fees(capGwei: Double?) async throws -> (maxFee: UInt256, tip: UInt256) {
+    func fees() async throws -> (maxFee: UInt256, tip: UInt256) {
         let cap = capGwei.map(SubmissionSettings.wei(gwei:)) ?? SubmissionSettings.wei(gwei: cfg.keeper.maxFeePerGasGwei)
         let policy = FeePolicy(cap: cap)
         let market = try await reportingAsync("fees") { try await chain.fees() }
@@ -99,14 +114,12 @@ extension TxCommand {
         @OptionGroup var options: RescueOptions
 
         func run() async throws {
-            let nonce = options.nonce
-            let ctx = try RescueContext(config: options.config, nonce: nonce)
-            defer { ctx.client.shutdown() }
-            try await ctx.requireUnused(nonce)
-            let f = try await ctx.fees(capGwei: options.maxFeePerGasGwei)
-            let tx = EthereumCore.Transaction(kind: .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: []),
-                                              chainId: ctx.cfg.chain.chainID, nonce: nonce, gasLimit: 21_000, to: ctx.key.address)
-            try await ctx.sendAndRecord(tx, kind: "cancel")
+            try await options.rescue(kind: "cancel") { ctx in
+                try await ctx.requireUnused()
+                let f = try await ctx.fees()
+                return EthereumCore.Transaction(kind: .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: []),
+                                                chainId: ctx.cfg.chain.chainID, nonce: ctx.nonce, gasLimit: 21_000, to: ctx.key.address)
+            }
         }
     }
 
@@ -118,15 +131,14 @@ extension TxCommand {
         @OptionGroup var options: RescueOptions
 
         func run() async throws {
-            let nonce = options.nonce
-            let ctx = try RescueContext(config: options.config, nonce: nonce)
-            defer { ctx.client.shutdown() }
-            guard let last = ctx.journaled.last else { throw CLIError("--nonce \(nonce): no journaled transaction at this nonce (use tx cancel)") }
-            try await ctx.requireUnused(nonce)
-            var tx = try reporting("journaled transaction \(last.hash.hexString)") { try SignedTransaction.decode(last.raw).transaction }
-            let f = try await ctx.fees(capGwei: options.maxFeePerGasGwei)
-            tx.kind = .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: tx.accessList)
-            try await ctx.sendAndRecord(tx, kind: "replace")
+            try await options.rescue(kind: "replace") { ctx in
+                guard let last = ctx.journaled.last else { throw CLIError("--nonce \(ctx.nonce): no journaled transaction at this nonce (use tx cancel)") }
+                try await ctx.requireUnused()
+                var tx = try reporting("journaled transaction \(last.hash.hexString)") { try SignedTransaction.decode(last.raw).transaction }
+                let f = try await ctx.fees()
+                tx.kind = .dynamicFee(maxPriorityFeePerGas: f.tip, maxFeePerGas: f.maxFee, accessList: tx.accessList)
+                return tx
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 
 Written from the Keccak reference (FIPS 202 §3.2 step mappings theta, rho, pi, chi, iota; round constants
 and rotation offsets from the Keccak team's reference). The lanes live in 25 local variables so the
-optimiser keeps them in registers; only the 24-round loop remains. Re-run after changing this file:
+optimiser keeps them in registers; only the 24-round loop remains. The round body is written once, in `sponge`
+(absorbing whole blocks, or with no input just permuting). Re-run after changing this file:
     python3 deploy/dev/gen_keccak.py > Sources/EthereumCore/Keccak256+Permutation.swift
 """
 
@@ -78,32 +79,38 @@ def store_state(indent):
             w(" " * indent + f"s[{x + 5 * y}] = {lane(x, y)}")
 
 
-w("    /// Applies Keccak-f[1600] to the 25 little-endian lanes at `s` in place.")
+w("    /// The sponge's one loop: for each of `blocks` 136-byte blocks, XORs it from `input` into the first 17 lanes")
+w("    /// (skipped when `input` is nil) and applies Keccak-f[1600] to the 25 little-endian lanes at `s`, the state")
+w("    /// staying in locals across blocks. `permute` and `absorb` are its two uses; inlined into each, the nil check")
+w("    /// and the one-block loop of `permute` fold away, so neither pays for the other.")
 w("    @inlinable @inline(__always)")
-w("    static func permute(_ s: UnsafeMutablePointer<UInt64>) {")
-w("        roundConstants.withUnsafeBufferPointer { rc in")
-load_state(12)
-rounds(12)
-store_state(12)
-w("        }")
-w("    }")
-w("")
-w("    /// Absorbs `blocks` whole 136-byte blocks from `p` into the lanes at `s`: XOR 17 lanes, permute,")
-w("    /// repeat — the state stays in locals across blocks.")
-w("    @inlinable")
-w("    static func absorb(_ s: UnsafeMutablePointer<UInt64>, _ p: UnsafeRawPointer, blocks: Int) {")
+w("    static func sponge(_ s: UnsafeMutablePointer<UInt64>, _ input: UnsafeRawPointer?, blocks: Int) {")
 w("        roundConstants.withUnsafeBufferPointer { rc in")
 load_state(12)
 w("            var offset = 0")
 w("            for _ in 0..<blocks {")
+w("                if let p = input {")
 for k in range(17):
     x, y = k % 5, k // 5
-    w(f"                {lane(x, y)} ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + {8 * k}, as: UInt64.self))")
-w("                offset += 136")
+    w(f"                    {lane(x, y)} ^= UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset + {8 * k}, as: UInt64.self))")
+w("                    offset += 136")
+w("                }")
 rounds(16)
 w("            }")
 store_state(12)
 w("        }")
+w("    }")
+w("")
+w("    /// Applies Keccak-f[1600] to the 25 little-endian lanes at `s` in place.")
+w("    @inlinable @inline(__always)")
+w("    static func permute(_ s: UnsafeMutablePointer<UInt64>) {")
+w("        sponge(s, nil, blocks: 1)")
+w("    }")
+w("")
+w("    /// Absorbs `blocks` whole 136-byte blocks from `p` into the lanes at `s`: XOR 17 lanes, permute, repeat.")
+w("    @inlinable")
+w("    static func absorb(_ s: UnsafeMutablePointer<UInt64>, _ p: UnsafeRawPointer, blocks: Int) {")
+w("        sponge(s, p, blocks: blocks)")
 w("    }")
 w("}")
 print("\n".join(out))
