@@ -36,7 +36,7 @@ public final class OperationsStack: Sendable {
         let liveness = notifier.watchdogInterval ?? max(poll * 3, .seconds(60))
         health = KeeperHealth(readyMaxLagBlocks: config.metrics.readyMaxLagBlocks, livenessTimeout: liveness)
         monitor = OperationsMonitor(metrics: metrics, health: health, notifier: notifier, logger: logger)
-        monitor.configured(dryRun: config.keeper.dryRun)
+        monitor.configured(dryRun: config.keeper.dryRun, minBalanceEth: OperationsMonitor.tokens(config.keeper.minBalanceWei))
         if case let .blocks(n) = config.chain.confirmations { monitor.setConfirmations(n) }
         if serve {
             let listen = try MetricsListen.parse(config.metrics.listen, allowRemote: config.metrics.allowRemote)
