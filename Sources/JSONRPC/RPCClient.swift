@@ -152,8 +152,12 @@ public final class RPCClient: @unchecked Sendable {
                     decode: ([UInt8]) throws(RPCError) -> T) async throws(RPCError) -> T {
         var attempt = 0
         let retries = maxRetries ?? settings.maxRetries
+        let deadline = settings.callDeadline.map { ContinuousClock.now.advanced(by: .milliseconds(Int64($0 * 1000))) }
+        var lastError: RPCError?
         while true {
             if Task.isCancelled { throw .cancelled }
+            if let given = gaveUpOn(pinned) { throw given }
+            if let deadline, ContinuousClock.now >= deadline { throw giveUp(pinned, lastError) }
             guard let index = pinned ?? pick() else {
                 throw .chainIdMismatch(details: "every endpoint was disabled for reporting another chain id")
             }
@@ -175,7 +179,12 @@ public final class RPCClient: @unchecked Sendable {
                     if case .cancelled = error { throw error }
                     guard attempt < retries else { throw error }
                     attempt += 1
-                    try await sleepSeconds(retryDelay(attempt: attempt, retryAfter: nil, pinned: nil))
+                    lastError = error
+                    let delay = retryDelay(attempt: attempt, retryAfter: nil, pinned: nil)
+                    if let deadline, ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000))) >= deadline {
+                        throw giveUp(nil, error)
+                    }
+                    try await sleepSeconds(delay)
                     continue
                 }
             }
@@ -185,7 +194,7 @@ public final class RPCClient: @unchecked Sendable {
             let error: RPCError
             var retryAfter: Double?
             do {
-                let response = try await endpoint.transport.post(body)
+                let response = try await Self.post(endpoint.transport, body, until: deadline)
                 retryAfter = response.retryAfter
                 if (200...299).contains(response.status) {
                     do {
@@ -193,7 +202,10 @@ public final class RPCClient: @unchecked Sendable {
                         markSuccess(index)
                         return value
                     } catch let e {
-                        error = e
+                        // A proxy's or provider's web page (wrong URL, captive portal, auth wall): say so.
+                        error = Self.isHTML(response.body)
+                            ? .transport(endpoint: name, reason: "answered HTML, not JSON-RPC (HTTP \(response.status), body starts \"\(RPCError.prefix(of: response.body, limit: 60))\")", retryable: true)
+                            : e
                     }
                 } else {
                     var e = RPCError.http(endpoint: name, status: response.status, retryAfter: response.retryAfter,
@@ -220,11 +232,68 @@ public final class RPCClient: @unchecked Sendable {
             if retryable { markFailure(index, retryAfter: retryAfter) }
             guard retryable, attempt < retries else { throw error }
             attempt += 1
+            lastError = error
             let delay = retryDelay(attempt: attempt, retryAfter: retryAfter, pinned: pinned)
+            if let deadline, ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000))) >= deadline {
+                throw giveUp(pinned, error)
+            }
             lock.withLock { counters.retries += 1 }
             observer?(.retry(method: method, attempt: attempt, endpoint: name, error: error, delay: delay))
             try await sleepSeconds(delay)
         }
+    }
+
+    // MARK: the call deadline
+
+    /// The error of a call (to `pinned`, else to every endpoint) that ran out of `callDeadline`, naming the
+    /// endpoint and the last failure; with `giveUpAfterDeadline` the endpoints it found failing are given up on.
+    private func giveUp(_ pinned: Int?, _ last: RPCError?) -> RPCError {
+        let limit = settings.callDeadline ?? 0
+        let seconds = limit == limit.rounded() ? String(Int(limit)) : String(limit)
+        let names = pinned.map { [endpointNames[$0]] } ?? endpointNames
+        let error = RPCError.transport(endpoint: names.joined(separator: ", "),
+                                       reason: "no usable answer within \(seconds) s" + (last.map { "; last error: \($0)" } ?? ""),
+                                       retryable: false)
+        if settings.giveUpAfterDeadline {
+            lock.withLock {
+                // Unpinned: the endpoints that failed in the meantime (a backup never reached keeps its chance).
+                let failing = endpoints.indices.filter { endpoints[$0].failures > 0 }
+                for i in pinned.map({ [$0] }) ?? (failing.isEmpty ? Array(endpoints.indices) : failing) where endpoints[i].gaveUp == nil {
+                    endpoints[i].gaveUp = error
+                }
+            }
+        }
+        return error
+    }
+
+    /// With `giveUpAfterDeadline`: the error to fail at once with, when every endpoint this call may use was given up on.
+    private func gaveUpOn(_ pinned: Int?) -> RPCError? {
+        guard settings.giveUpAfterDeadline else { return nil }
+        return lock.withLock {
+            let usable = pinned.map { [endpoints[$0]] } ?? endpoints.filter { !$0.disabled }
+            return usable.allSatisfy({ $0.gaveUp != nil }) ? usable.first?.gaveUp : nil
+        }
+    }
+
+    /// `transport.post`, abandoned (and cancelled) at `deadline`.
+    private static func post(_ transport: any HTTPTransport, _ body: [UInt8],
+                             until deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
+        guard let deadline else { return try await transport.post(body) }
+        return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
+            group.addTask { try await transport.post(body) }
+            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous); return nil }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                if Task.isCancelled { throw RPCError.cancelled }
+                throw RPCError.transport(endpoint: transport.displayName, reason: "no answer (request still open)", retryable: true)
+            }
+            return response
+        }
+    }
+
+    /// Whether a body is an HTML page rather than JSON (its first non-blank byte is `<`).
+    static func isHTML(_ body: [UInt8]) -> Bool {
+        body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "<")
     }
 
     // MARK: ids and bodies
@@ -252,7 +321,7 @@ public final class RPCClient: @unchecked Sendable {
     private func pick() -> Int? {
         lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now
-        let usable = endpoints.indices.filter { !endpoints[$0].disabled }
+        let usable = endpoints.indices.filter { !endpoints[$0].disabled && endpoints[$0].gaveUp == nil }
         var chosen = usable.first { endpoints[$0].downUntil.map { $0 <= now } ?? true }
         if chosen == nil {
             chosen = usable.min { (endpoints[$0].downUntil ?? now) < (endpoints[$1].downUntil ?? now) }
@@ -328,5 +397,7 @@ final class EndpointState: @unchecked Sendable {
     var verified = false
     /// It reported another chain id: never used again.
     var disabled = false
+    /// A call to it ran out of its deadline (with `giveUpAfterDeadline`): never used again.
+    var gaveUp: RPCError?
     init(transport: HTTPTransport) { self.transport = transport }
 }

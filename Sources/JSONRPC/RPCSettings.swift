@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every RPC setting an operator can tune (README "rpc" lists them with their defaults).
 public struct RPCSettings: Sendable, Equatable {
     /// Timeouts, response size cap, connections per endpoint.
@@ -22,9 +24,22 @@ public struct RPCSettings: Sendable, Equatable {
     public var rateBurst = 10
     /// Most calls in one JSON-RPC batch (larger batches are split).
     public var maxBatchSize = 100
+    /// Longest time one call may take over all its attempts, retries and failovers, in seconds (nil = no bound);
+    /// then it fails naming the last error. Defaults to `RPCSettings.processCallDeadline` (the CLI sets 15 s).
+    public var callDeadline: Double? = RPCSettings.processCallDeadline
+    /// After a call ran out of `callDeadline`, later calls fail at once with that error (an operator command
+    /// answers in one deadline, not one per call). Defaults to whether `processCallDeadline` is set.
+    public var giveUpAfterDeadline = RPCSettings.processCallDeadline != nil
 
     /// The defaults listed in the README.
     public init() {}
+
+    /// The `callDeadline` of settings made without one (the CLI's commands: `--rpc-timeout`); nil in libraries.
+    public static var processCallDeadline: Double? {
+        get { processDefaults.withLock { $0 } }
+        set { processDefaults.withLock { $0 = newValue } }
+    }
+    private static let processDefaults = LockedValue<Double?>(nil)
 
     /// Checks ranges; throws `.invalidArgument` naming the setting.
     public func validate() throws(RPCError) {
@@ -36,6 +51,7 @@ public struct RPCSettings: Sendable, Equatable {
         if !(requestsPerSecond >= 0) || !requestsPerSecond.isFinite { throw .invalidArgument(what: "requestsPerSecond must be >= 0") }
         if rateBurst < 1 { throw .invalidArgument(what: "rateBurst must be >= 1") }
         if maxBatchSize < 1 { throw .invalidArgument(what: "maxBatchSize must be >= 1") }
+        if let d = callDeadline, !(d > 0) || !d.isFinite { throw .invalidArgument(what: "callDeadline must be > 0 seconds") }
     }
 
     /// The delay before a retry: `retryBaseDelay` doubling per attempt up to `retryMaxDelay`.
@@ -100,4 +116,12 @@ public enum RPCEvent: Sendable {
     case failover(from: String, to: String)
     /// An endpoint was taken out of use (it reported another chain id).
     case endpointDisabled(endpoint: String, reason: String)
+}
+
+/// A value behind a lock (the process-wide defaults).
+final class LockedValue<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPC
 import KeeperStore
 import KeeperCore
 import Logging
@@ -37,8 +38,20 @@ public final class IngestService: Service, Sendable {
 
     /// Prepares, then steps until shutdown, cancellation, catching up (with `exitWhenCaughtUp`) or a fatal error.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { try await self.ingestor.prepare() }
         let poll = Duration.milliseconds(Int64(ingestor.config.chain.pollIntervalMs))
+        var failures = FailureLog()
+        // An RPC that is down at start is waited for (logged like a failing poll); another chain id is fatal.
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await self.ingestor.prepare() }
+                break
+            } catch let e as RPCError where !Self.isFatalAtStart(e) {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                failures.failed(e, logger: logger, endpoints: endpoints, what: "cannot check the chain id; retrying")
+                monitor?.pollFailed(e)
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: max(poll, .seconds(1))) } } catch { return }
+            }
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var idle = true
             do {
@@ -46,6 +59,7 @@ public final class IngestService: Service, Sendable {
                 switch step {
                 case let .ingested(range, events):
                     idle = false
+                    failures.succeeded(logger: logger)
                     logger.info("ingested", metadata: ["from": "\(range.lowerBound)", "to": "\(range.upperBound)", "events": "\(events)"])
                     monitor?.pollIngested(upTo: range.upperBound, store: ingestor.store)
                 case let .reorg(r):
@@ -53,6 +67,7 @@ public final class IngestService: Service, Sendable {
                     logger.warning("reorg", metadata: ["old_tip": "\(r.oldTip)", "ancestor": "\(r.ancestor)", "depth": "\(r.depth)"])
                     monitor?.reorg(depth: r.depth)
                 case let .caughtUp(cursor, target):
+                    failures.succeeded(logger: logger)
                     logger.debug("caught up", metadata: ["cursor": "\(cursor)", "target": "\(target)"])
                     monitor?.pollSucceeded(cursor: cursor, target: target, store: ingestor.store)
                     if exitWhenCaughtUp { return }
@@ -66,13 +81,13 @@ public final class IngestService: Service, Sendable {
                     throw e
                 case .chain, .store:
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    logger.error("ingest step failed; retrying", metadata: ["error": "\(e)"])
+                    failures.failed(e, logger: logger, endpoints: endpoints, what: "ingest step failed; retrying")
                     monitor?.pollFailed(e)
                     try? ingestor.store.write { w in try w.setMeta("last_error", "\(e)") }
                 }
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                logger.error("ingest step failed; retrying", metadata: ["error": "\(error)"])
+                failures.failed(error, logger: logger, endpoints: endpoints, what: "ingest step failed; retrying")
                 monitor?.pollFailed(error)
                 try? ingestor.store.write { w in try w.setMeta("last_error", "\(error)") }
             }
@@ -81,5 +96,49 @@ public final class IngestService: Service, Sendable {
             }
         }
         logger.info("ingestion stopped", metadata: ["reason": "shutdown"])
+    }
+
+    /// The RPC endpoints polled (printable), for the failure lines.
+    var endpoints: String {
+        (ingestor.chain as? RPCChainReader)?.client.endpointNames.joined(separator: ",") ?? "unknown"
+    }
+
+    /// Errors of the start-up chain-id check that waiting will not cure.
+    static func isFatalAtStart(_ e: RPCError) -> Bool {
+        switch e {
+        case .chainIdMismatch, .invalidArgument: return true
+        default: return false
+        }
+    }
+}
+
+/// Rate-limited logging of failing polls: the first failure, a changed error and then one line per
+/// `interval` while the same error repeats (with how many were not logged), and one line on recovery.
+struct FailureLog {
+    /// At most one line per this long for a repeating error.
+    var interval: Duration = .seconds(30)
+    var lastText: String?
+    var lastLogged: ContinuousClock.Instant?
+    var suppressed = 0
+    var failing = 0
+
+    mutating func failed(_ error: any Error, logger: Logger, endpoints: String, what: String) {
+        failing += 1
+        let text = "\(error)"
+        let now = ContinuousClock.now
+        if text == lastText, let lastLogged, now - lastLogged < interval {
+            suppressed += 1
+            return
+        }
+        var metadata: Logger.Metadata = ["error": "\(text)", "rpc": "\(endpoints)", "failed_polls": "\(failing)"]
+        if suppressed > 0 { metadata["repeats_not_logged"] = "\(suppressed)" }
+        logger.error("\(what)", metadata: metadata)
+        lastText = text; lastLogged = now; suppressed = 0
+    }
+
+    mutating func succeeded(logger: Logger) {
+        guard failing > 0 else { return }
+        logger.notice("RPC answering again; polls succeed", metadata: ["failed_polls": "\(failing)"])
+        self = FailureLog(interval: interval)
     }
 }

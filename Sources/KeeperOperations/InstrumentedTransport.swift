@@ -8,7 +8,8 @@ import KeeperSubmission
 /// `rpc_requests_total{endpoint,method,outcome}`, `rpc_request_duration_seconds{method}`,
 /// `endpoint_healthy{endpoint}`, and — for a successful `eth_getLogs` — `rpc_getlogs_range_blocks`.
 /// The method is read from the request body (`batch` for batches); the outcome is `ok`, `rpc_error`
-/// (an answer carrying a JSON-RPC error object), `http_error` (non-2xx) or `transport_error`.
+/// (an answer carrying a JSON-RPC error object), `http_error` (non-2xx), `invalid_response` (a 2xx answer that is not
+/// JSON, e.g. an HTML page) or `transport_error` (no answer, including a request abandoned at its deadline).
 /// Bodies are never logged or stored (they may carry signed transactions).
 public final class InstrumentedTransport: HTTPTransport {
     let inner: any HTTPTransport
@@ -38,12 +39,19 @@ public final class InstrumentedTransport: HTTPTransport {
         do {
             response = try await inner.post(body)
         } catch {
-            record(method: method, outcome: "transport_error", start: start, healthy: false)
+            let reason = (error as? RPCError) == .cancelled ? "no answer (request abandoned at the call's deadline or on shutdown)" : "\(error)"
+            record(method: method, outcome: "transport_error", start: start, healthy: false, reason: reason)
             throw error
         }
         let outcome: String
+        var reason: String?
         if !(200..<300).contains(response.status) {
             outcome = "http_error"
+            reason = "HTTP \(response.status)"
+        } else if !Self.looksLikeJSON(response.body) {
+            // An HTML page or other text with a 2xx status: the endpoint is up but is not a JSON-RPC node.
+            outcome = "invalid_response"
+            reason = Self.looksLikeHTML(response.body) ? "answered HTML, not JSON-RPC" : "answered something other than JSON"
         } else if Self.containsErrorObject(response.body) {
             outcome = "rpc_error"
         } else {
@@ -54,16 +62,27 @@ public final class InstrumentedTransport: HTTPTransport {
                 onHead(head)
             }
         }
-        record(method: method, outcome: outcome, start: start, healthy: outcome == "ok" || outcome == "rpc_error")
+        record(method: method, outcome: outcome, start: start, healthy: outcome == "ok" || outcome == "rpc_error", reason: reason)
         return response
     }
 
-    func record(method: String, outcome: String, start: ContinuousClock.Instant, healthy: Bool) {
+    func record(method: String, outcome: String, start: ContinuousClock.Instant, healthy: Bool, reason: String? = nil) {
         let d = (ContinuousClock.now - start).components
         metrics.rpcRequest(endpoint: displayName, method: method, outcome: outcome,
                            seconds: Double(d.seconds) + Double(d.attoseconds) / 1e18)
         metrics.endpointHealthy(displayName).set(healthy ? 1.0 : 0.0)
-        health?.setEndpoint(displayName, healthy: healthy)
+        health?.setEndpoint(displayName, healthy: healthy, reason: reason)
+    }
+
+    /// Whether a body starts (after blanks) like a JSON object or array.
+    static func looksLikeJSON(_ body: [UInt8]) -> Bool {
+        let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
+    /// Whether a body starts (after blanks) with `<`: an HTML page.
+    static func looksLikeHTML(_ body: [UInt8]) -> Bool {
+        body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "<")
     }
 
     // MARK: body inspection (bounded scans of our own request bodies and the node's answers)

@@ -128,9 +128,9 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_lag_blocks", .gauge, "Blocks between the confirmed target and the cursor (0 when caught up)."),
         .init("expansion_keeper_reorgs_total", .counter, "Chain reorganisations detected and repaired by ingestion."),
         .init("expansion_keeper_reorg_depth_max", .gauge, "Deepest reorganisation repaired since the store was created (blocks)."),
-        .init("expansion_keeper_halted", .gauge, "1 while ingestion is halted (reorg deeper than reorg_window, provider disagreement, bad config); the process then exits for systemd to restart it."),
+        .init("expansion_keeper_halted", .gauge, "1 while ingestion is halted (reorg deeper than reorg_window, provider disagreement); the daemon stays up, not ready, rather than restart into the same halt."),
         .init("expansion_keeper_rpc_requests_total", .counter, labels: ["endpoint", "method", "outcome"],
-              "HTTP requests to RPC endpoints by endpoint (redacted), JSON-RPC method and outcome (ok, rpc_error, http_error, transport_error)."),
+              "HTTP requests to RPC endpoints by endpoint (redacted), JSON-RPC method and outcome (ok, rpc_error, http_error, invalid_response, transport_error)."),
         .init("expansion_keeper_rpc_request_duration_seconds", .histogram, labels: ["method"],
               buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
               "Duration of RPC HTTP requests (one attempt each, including failures)."),
@@ -150,8 +150,9 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_fee_cap_reached", .gauge, "1 while the fee the network asks exceeds max_fee_per_gas_gwei (submission waits)."),
         .init("expansion_keeper_nonce_gap", .gauge, "Pending nonce of the node minus the next nonce the keeper expects (0 when in step)."),
         .init("expansion_keeper_keeper_balance_eth", .gauge, "The keeper account's balance in ETH (gas money)."),
+        .init("expansion_keeper_min_balance_eth", .gauge, "The configured keeper.min_balance_eth: the LowBalance alert fires below it."),
         .init("expansion_keeper_paused", .gauge, "1 while submission is paused (pause_file present or the treasury is paused)."),
-        .init("expansion_keeper_dry_run", .gauge, "1 when the keeper runs with dry_run = true (plans, never signs)."),
+        .init("expansion_keeper_dry_run", .gauge, "1 when the keeper runs with dry_run = true or run --dry-run (plans, never signs)."),
         .init("expansion_keeper_ready", .gauge, "1 while /readyz answers 200 (caught up, key loaded, an RPC endpoint healthy, not halted)."),
         .init("expansion_keeper_last_successful_poll_timestamp_seconds", .gauge, "Unix time of the end of the latest poll that completed without error."),
         .init("expansion_keeper_provider_disagreements_total", .counter, "Ranges where rpc_urls and verify_rpc_urls returned different log sets."),
@@ -238,6 +239,8 @@ public final class KeeperMetrics: Sendable {
     public var nonceGap: Meter { meter("nonce_gap") }
     /// `expansion_keeper_keeper_balance_eth`.
     public var balanceEth: Meter { meter("keeper_balance_eth") }
+    /// `expansion_keeper_min_balance_eth`.
+    public var minBalanceEth: Meter { meter("min_balance_eth") }
     /// `expansion_keeper_paused`.
     public var paused: Meter { meter("paused") }
     /// `expansion_keeper_dry_run`.

@@ -50,6 +50,18 @@ public final class MetricsServer: Service, Sendable {
     /// Serves until graceful shutdown (FlyingFox's throw after `stop()` is a clean exit).
     public func run() async throws {
         logger.info("metrics server starting", metadata: ["listen": "\(listen)"])
+        // The port actually bound (the one to scrape when `listen` asked for port 0), once it listens.
+        let announce = Task { [self] in
+            do {
+                try await waitUntilListening(timeout: 10)
+                logger.notice("metrics server listening", metadata: [
+                    "listen": "\(listen)", "host": "\(listen.host)", "port": "\(boundPort.map(String.init) ?? "unknown")",
+                ])
+            } catch {
+                logger.debug("metrics server: bound port unknown", metadata: ["error": "\(error)"])
+            }
+        }
+        defer { announce.cancel() }
         try await withGracefulShutdownHandler {
             do {
                 try await server.run()

@@ -36,10 +36,12 @@ public final class OperationsMonitor: @unchecked Sendable {
         self.metrics = metrics; self.health = health; self.notifier = notifier; self.logger = logger
     }
 
-    /// The configuration's fixed facts (dry-run; in dry-run no key is needed, so the key counts as loaded).
-    public func configured(dryRun: Bool) {
+    /// The configuration's fixed facts (dry-run — `keeper.dry_run` or `run --dry-run`; in dry-run no key is needed,
+    /// so the key counts as loaded — and the balance threshold of the LowBalance alert, in ETH).
+    public func configured(dryRun: Bool, minBalanceEth: Double? = nil) {
         metrics.dryRun.set(dryRun ? 1.0 : 0.0)
         if dryRun { health.setKeyLoaded(true) }
+        if let minBalanceEth { metrics.minBalanceEth.set(minBalanceEth) }
     }
 
     /// The keeper key was decrypted and is ready to sign (call from where the key is loaded).
@@ -92,7 +94,7 @@ public final class OperationsMonitor: @unchecked Sendable {
 
     /// One poll iteration failed with a transient error (the loop retries): the loop is alive.
     public func pollFailed(_ error: any Error) {
-        health.beat()
+        health.pollFailed("\(error)")
         notifier.status("poll failed, retrying: \(error)")
         notifier.watchdog()
         metrics.ready.set(health.readiness().ok ? 1.0 : 0.0)
@@ -105,7 +107,8 @@ public final class OperationsMonitor: @unchecked Sendable {
         notifier.watchdog()
     }
 
-    /// Ingestion stopped for good (deep reorg, provider disagreement): not ready; the process exits.
+    /// Ingestion stopped for good (deep reorg, provider disagreement): not ready; the process stays up for
+    /// diagnosis (`HaltGuard` feeds the watchdog) until an operator restarts it.
     public func halted(_ error: any Error) {
         let text = "\(error)"
         health.setHalted(text)

@@ -23,8 +23,8 @@ extension EngineError {
 }
 
 /// Wraps the ingestion service: when it stops with a halting error, the process does not exit (systemd
-/// would restart it into the same halt); it stays up, not ready, with `halted 1`, `STATUS=halted: …` and
-/// the watchdog fed from this loop, until SIGTERM. Any other error or a normal return passes through.
+/// would restart it into the same halt); it stays up for diagnosis, not ready, with `halted 1`,
+/// `STATUS=halted: …` and the watchdog fed from this loop, until SIGTERM (an operator's restart). Any other error or a normal return passes through.
 public final class HaltGuard: Service, Sendable {
     let inner: any Service
     let monitor: OperationsMonitor
@@ -79,7 +79,8 @@ public final class OperationsSampler: Service, @unchecked Sendable {
     /// Runs until graceful shutdown.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await sampleOnce()
+            // A sample waiting on a dead RPC must not hold up shutdown.
+            await cancelWhenGracefulShutdown { await self.sampleOnce() }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) } } catch { break }
         }
     }

@@ -36,7 +36,7 @@ public final class OperationsStack: Sendable {
         let liveness = notifier.watchdogInterval ?? max(poll * 3, .seconds(60))
         health = KeeperHealth(readyMaxLagBlocks: config.metrics.readyMaxLagBlocks, livenessTimeout: liveness)
         monitor = OperationsMonitor(metrics: metrics, health: health, notifier: notifier, logger: logger)
-        monitor.configured(dryRun: config.keeper.dryRun)
+        monitor.configured(dryRun: config.keeper.dryRun, minBalanceEth: OperationsMonitor.tokens(config.keeper.minBalanceWei))
         if case let .blocks(n) = config.chain.confirmations { monitor.setConfirmations(n) }
         if serve {
             let listen = try MetricsListen.parse(config.metrics.listen, allowRemote: config.metrics.allowRemote)
@@ -46,9 +46,18 @@ public final class OperationsStack: Sendable {
         }
     }
 
+    /// The daemon's bound on one RPC call (all attempts, retries and failovers), in seconds, unless `--rpc-timeout`
+    /// sets one: a dead or lying RPC fails a poll within it, so the poll is logged and the watchdog fed.
+    public static let defaultCallDeadline = 30.0
+
     /// A JSON-RPC client over `urls` whose every request is counted (`rpc_requests_total`, durations,
-    /// endpoint health, the `eth_getLogs` range, the chain head).
-    public func client(urls: [String], settings: RPCSettings = RPCSettings()) throws -> RPCClient {
+    /// endpoint health, the `eth_getLogs` range, the chain head). Each call is bounded by `callDeadline`
+    /// seconds; a call that runs out does not make later calls give up (the poll loop retries).
+    public func client(urls: [String], settings: RPCSettings = RPCSettings(),
+                       callDeadline: Double = OperationsStack.defaultCallDeadline) throws -> RPCClient {
+        var settings = settings
+        settings.callDeadline = callDeadline
+        settings.giveUpAfterDeadline = false
         let transports: [any HTTPTransport] = try urls.map { url in
             InstrumentedTransport(try CurlTransport(url: url, settings: settings.transport), metrics: metrics, health: health,
                                   onHead: { [monitor] head in monitor.chainHead(head) })

@@ -68,6 +68,9 @@ struct LogsCommand: AsyncParsableCommand {
         var settings = RPCSettings()
         if let connectTimeout { settings.transport.connectTimeout = connectTimeout }
         if let requestTimeout { settings.transport.requestTimeout = requestTimeout }
+        // A long scan's calls are bounded by --request-timeout and --retries; --rpc-timeout bounds them only when given.
+        settings.callDeadline = ExpansionKeeper.rpcTimeoutGiven
+        settings.giveUpAfterDeadline = settings.callDeadline != nil
         if let retries { settings.maxRetries = retries }
         if let rateLimit { settings.requestsPerSecond = rateLimit }
         var scan = LogScanSettings()

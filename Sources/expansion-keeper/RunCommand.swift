@@ -34,19 +34,33 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "expansion-keeper")
+        do {
+            try await serve(logger: logger)
+        } catch {
+            // The final error is a log line like every other (JSON under --log-format json), then exit 1.
+            let text = error is ExitCode ? "exit \(error)" : firstLine("\(error)")
+            logger.critical("exiting on error", metadata: ["error": "\(text)"])
+            throw ExitCode.failure
+        }
+    }
+
+    func serve(logger: Logger) async throws {
         let cfg: KeeperConfig
         do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch {
             throw CLIError(firstLine("\(error)"))
         }
-        try logging.bootstrap()
-        let logger = Logger(label: "expansion-keeper")
         let ops = try reporting { try OperationsStack(config: cfg, version: ExpansionKeeper.version, logger: logger, serve: !exitWhenCaughtUp) }
+        if dryRun { ops.monitor.configured(dryRun: true) }
         let bindings = try reporting { try Bindings(config: cfg) }
         let store = try reporting { try KeeperStore(directory: cfg.keeper.dataDir) }
         if resync { try reporting { try store.resetForResync() } }
-        let chain = try reporting { RPCChainReader(client: try ops.client(urls: cfg.chain.rpcURLs), maxLogsRange: cfg.chain.maxLogsRange) }
+        // Each RPC call gives up within this bound, so a dead or lying RPC fails a poll (logged, watchdog fed).
+        let deadline = ExpansionKeeper.rpcTimeoutGiven ?? OperationsStack.defaultCallDeadline
+        let chain = try reporting { RPCChainReader(client: try ops.client(urls: cfg.chain.rpcURLs, callDeadline: deadline), maxLogsRange: cfg.chain.maxLogsRange) }
         let verifier = cfg.chain.verifyRPCURLs.isEmpty ? nil
-            : try reporting { RPCChainReader(client: try ops.client(urls: cfg.chain.verifyRPCURLs), maxLogsRange: cfg.chain.maxLogsRange) }
+            : try reporting { RPCChainReader(client: try ops.client(urls: cfg.chain.verifyRPCURLs, callDeadline: deadline), maxLogsRange: cfg.chain.maxLogsRange) }
         let ingestor = Ingestor(config: cfg, bindings: bindings, store: store, chain: chain, verifier: verifier)
         let service = IngestService(ingestor: ingestor, logger: logger, exitWhenCaughtUp: exitWhenCaughtUp, monitor: ops.monitor)
         var others: [any Service] = []
@@ -61,10 +75,17 @@ struct RunCommand: AsyncParsableCommand {
                                         settings: SubmissionSettings(config: cfg), treasury: cfg.contracts.treasury,
                                         keeper: keeper, interval: ops.sampleInterval, logger: logger)
         }
-        let group = ServiceGroup(configuration: .init(
+        var configuration = ServiceGroupConfiguration(
             services: ops.services(ingest: service, others: others, sampler: sampler),
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // SIGTERM is honoured within 10 s whatever the RPC does: what has not stopped gracefully by then is cancelled
+        // (an RPC request in flight is abandoned; a store transaction commits or rolls back).
+        configuration.maximumGracefulShutdownDuration = Self.gracefulShutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         try await reportingAsync { try await group.run() }
     }
+
+    /// How long graceful shutdown may take before the remaining services are cancelled.
+    static let gracefulShutdownLimit = Duration.seconds(6)
 }

@@ -95,7 +95,7 @@ final class ClientTests: XCTestCase {
 
     func testMalformedResponsesGiveTypedErrors() async throws {
         let expectations: [(String, String)] = [
-            ("notjson", "expected a JSON-RPC response object"), ("empty", "empty body"), ("array", "expected a JSON-RPC response object"),
+            ("empty", "empty body"), ("array", "expected a JSON-RPC response object"),
             ("noresult", "neither result nor error"), ("both", "both result and error"), ("wrongid", "does not match request id"),
             ("number", "expected a hex string"), ("badhex", "expected a hex quantity"), ("trailing", "trailing bytes"),
             ("deep", "nesting deeper"), ("logmissing", "missing \"blockNumber\""), ("logtype", "expected '['"),
@@ -117,6 +117,17 @@ final class ClientTests: XCTestCase {
                 XCTAssertTrue(reason.contains(text), "\(bad): \(reason)")
             }
             XCTAssertEqual(client.stats.decodingErrors, 2, "\(bad): a garbled body is retried (it may be a truncation), then reported")
+        }
+        // An HTML page with status 200 (a proxy's error page) is named as such, against its endpoint, and retried.
+        let htmlClient = try RPCClient(urls: [try Stub.path("bad=notjson")], settings: fast(1))
+        do {
+            _ = try await htmlClient.blockNumber()
+            XCTFail("notjson: expected an error")
+        } catch {
+            guard case let .transport(endpoint, reason, _) = error else { XCTFail("notjson: \(error)"); return }
+            XCTAssertTrue(reason.contains("answered HTML, not JSON-RPC"), reason)
+            XCTAssertTrue(endpoint.hasPrefix("http://127.0.0.1:"), endpoint)
+            XCTAssertEqual(htmlClient.stats.transportErrors, 2, "retried once, then reported")
         }
         let nullClient = try RPCClient(urls: [try Stub.path("bad=null")], settings: fast(1))
         do {

@@ -152,7 +152,21 @@ final class OperationsTransportTests: XCTestCase {
         XCTAssertTrue(text.contains("expansion_keeper_rpc_requests_total{\(e),method=\"eth_chainId\",outcome=\"transport_error\"} 1"), text)
         XCTAssertTrue(text.contains("expansion_keeper_rpc_getlogs_range_blocks 16"), text)
         XCTAssertTrue(text.contains("expansion_keeper_endpoint_healthy{\(e)} 0"), text)
-        XCTAssertTrue(health.readiness().reasons.contains("no healthy RPC endpoint"))
+        XCTAssertTrue(health.readiness().reasons.contains("no healthy RPC endpoint (http://node.example:8545: transport error from x: connection refused)"),
+                      "\(health.readiness().reasons)")
+    }
+
+    func testAnHTMLAnswerIsAnInvalidResponseAndUnhealthy() async throws {
+        let page = JSONRPC.HTTPResponse(status: 200, body: Array("<!DOCTYPE html><html>Sign in</html>".utf8))
+        let inner = ScriptedTransport([.success(page)])
+        let m = KeeperMetrics(version: "t")
+        let health = KeeperHealth(readyMaxLagBlocks: 10, livenessTimeout: .seconds(60))
+        let t = InstrumentedTransport(inner, metrics: m, health: health)
+        _ = try await t.post(body(#"{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}"#))
+        let text = m.exposition()
+        XCTAssertTrue(text.contains("method=\"eth_blockNumber\",outcome=\"invalid_response\"} 1"), text)
+        XCTAssertTrue(text.contains("expansion_keeper_endpoint_healthy{endpoint=\"http://node.example:8545\"} 0"), text)
+        XCTAssertTrue(health.liveness().body.contains("answered HTML, not JSON-RPC"), health.liveness().body)
     }
 
     func testMethodExtractionIsBoundedAndHostileSafe() {

@@ -43,9 +43,18 @@ final class OperationsServerTests: XCTestCase {
         h.pollSucceeded(lag: 6)  // lagging
         XCTAssertEqual(h.readiness().reasons, ["lagging 6 blocks behind the confirmed head (ready_max_lag_blocks = 5)"])
         h.pollSucceeded(lag: 0)
-        h.setEndpoint("a", healthy: false)  // RPC down
-        XCTAssertEqual(h.readiness().reasons, ["no healthy RPC endpoint"])
+        h.setEndpoint("a", healthy: false)  // RPC down: the reason is named, and /healthz (still ok) says so
+        XCTAssertEqual(h.readiness().reasons, ["no healthy RPC endpoint (a: failing)"])
+        h.setEndpoint("a", healthy: false, reason: "answered HTML, not JSON-RPC")
+        XCTAssertEqual(h.readiness().reasons, ["no healthy RPC endpoint (a: answered HTML, not JSON-RPC)"])
+        XCTAssertTrue(h.liveness().ok)
+        XCTAssertEqual(h.liveness().body, "ok\ndegraded: RPC endpoint a failing: answered HTML, not JSON-RPC\n")
         h.setEndpoint("b", healthy: true)  // failover endpoint answers
+        XCTAssertTrue(h.readiness().ok)
+        h.pollFailed("no usable answer within 15 s")  // a failed poll: not ready until one succeeds again
+        XCTAssertEqual(h.readiness().reasons, ["last poll failed: no usable answer within 15 s"])
+        XCTAssertTrue(h.liveness().body.contains("degraded: last poll failed"), h.liveness().body)
+        h.pollSucceeded(lag: 0)
         XCTAssertTrue(h.readiness().ok)
         h.setHalted("reorg deeper than reorg_window")
         XCTAssertEqual(h.readiness().reasons, ["halted: reorg deeper than reorg_window"])

@@ -168,14 +168,25 @@ assert v["ok"], v
 assert int(v["treasury_balance"]) == int(v["total_contributed"])
 EOF
 
-say "submission counters (the store's meta table) and keeper log excerpts"
+say "metrics the keeper serves (/metrics on the port it logged: listen = 127.0.0.1:0) and the store's submission meta"
+port="$(grep -m 1 -o 'metrics server listening.* port=[0-9]*' "$work/keeper.log" | grep -o '[0-9]*$' || true)"
+[ -n "$port" ] || { echo "the keeper did not log its metrics port" >&2; exit 1; }
+"$py" - "http://127.0.0.1:$port/metrics" <<'EOF'
+import re, sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+wanted = re.compile(r"^expansion_keeper_(tx_sent_total|tx_replaced_total|tx_inflight|routed_claims_total|reward_events_total"
+                    r"|registered_stakers|keeper_balance_eth|min_balance_eth|dry_run|ready|halted)\b")
+for line in text.splitlines():
+    if wanted.match(line):
+        print(line)
+EOF
 "$py" - "$work/data/keeper.sqlite" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 for k, v in db.execute("SELECT key, value FROM meta WHERE key LIKE 'submit_%' ORDER BY key"):
-    print(f"expansion_keeper_{k.removeprefix('submit_')} {v}")
+    print(f"store meta {k} = {v}")
 for state, n in db.execute("SELECT state, COUNT(*) FROM transactions GROUP BY state ORDER BY state"):
-    print(f'expansion_keeper_journal_transactions{{state="{state}"}} {n}')
+    print(f"store journal: {n} transaction(s) {state}")
 EOF
 grep -m 6 -E 'routing batch sent|confirmed; claims settled|would be skipped' "$work/keeper.log" | cut -c1-220
 echo
