@@ -20,13 +20,22 @@ struct KeeperKey: TransactionSigning {
         return (signed.rawBytes, signed.hash)
     }
 
-    /// Loads the key named by `config` (`keeper.keystore`, `keeper.password_file`).
-    static func load(_ config: KeeperConfig) throws -> KeeperKey {
+    /// Loads the key named by `config` (`keeper.keystore`), its password from `PasswordSource.forKeystore`
+    /// (`--password-file`, the environment, the systemd credential, then `keeper.password_file`).
+    static func load(_ config: KeeperConfig, passwordFile: String? = nil) throws -> KeeperKey {
         guard let path = config.keeper.keystore else { throw CLIError("keeper.keystore: missing (required to sign)") }
         let file = try reporting("keeper.keystore \(path)") { try KeystoreFile.read(path: path) }
-        var password = try PasswordSource.existing(file: config.keeper.passwordFile, purpose: "Password of \(path)")
+        let source = try PasswordSource.forKeystore(option: passwordFile, configured: config.keeper.passwordFile)
+        var password = try source.map { try PasswordSource.readFile($0.path) } ?? PasswordSource.prompt("Password of \(path): ", confirm: false)
         defer { password.resetBytes() }
-        let key = try reporting("keeper.keystore \(path)") { try file.decrypt(password: password) }
+        let key: PrivateKey
+        do { key = try file.decrypt(password: password) } catch {
+            if case .wrongPassword = error {
+                throw CLIError("keeper.keystore \(path): the password from \(source?.name ?? "the prompt") does not decrypt it "
+                    + "(wrong password file, or the keystore of another key)")
+            }
+            throw CLIError("keeper.keystore \(path): \(firstLine("\(error)"))")
+        }
         return KeeperKey(key: key)
     }
 }

@@ -34,15 +34,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let cfg: KeeperConfig
-        do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch {
-            throw CLIError(firstLine("\(error)"))
-        }
+        let cfg = try loadConfigPrintingEveryIssue(config, checkKeys: true)
         try logging.bootstrap()
         let logger = Logger(label: "expansion-keeper")
         let ops = try reporting { try OperationsStack(config: cfg, version: ExpansionKeeper.version, logger: logger, serve: !exitWhenCaughtUp) }
         let bindings = try reporting { try Bindings(config: cfg) }
-        let store = try reporting { try KeeperStore(directory: cfg.keeper.dataDir) }
+        if let problem = ConfigChecks.dataDirProblem(cfg.keeper.dataDir) { throw CLIError("keeper.data_dir: \(problem)") }
+        let store = try reporting("keeper.data_dir \(cfg.keeper.dataDir)") { try KeeperStore(directory: cfg.keeper.dataDir) }
         if resync { try reporting { try store.resetForResync() } }
         let chain = try reporting { RPCChainReader(client: try ops.client(urls: cfg.chain.rpcURLs), maxLogsRange: cfg.chain.maxLogsRange) }
         let verifier = cfg.chain.verifyRPCURLs.isEmpty ? nil

@@ -19,6 +19,9 @@ struct RescueOptions: ParsableArguments {
 
     @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
     var maxFeePerGasGwei: Double?
+
+    @Option(help: "The keystore password file (default: EXPANSION_KEEPER_PASSWORD_FILE, the unit's credential, then keeper.password_file).")
+    var passwordFile: String?
 }
 
 /// Shared by `tx cancel` and `tx replace`: the keeper's key, its store and the transaction at `--nonce`.
@@ -30,11 +33,12 @@ struct RescueContext {
     let chain: RPCSubmissionChain
     let journaled: [JournaledTransaction]
 
-    init(config: String, nonce: UInt64) throws {
-        do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
-        key = try KeeperKey.load(cfg)
+    init(config: String, nonce: UInt64, passwordFile: String?) throws {
+        // The key checks are KeeperKey.load's, which knows --password-file (config check's would demand password_file).
+        do { cfg = try KeeperConfig.load(path: config, checkKeys: false) } catch { throw CLIError(firstLine("\(error)")) }
+        key = try KeeperKey.load(cfg, passwordFile: passwordFile)
         let c = cfg
-        store = try reporting("keeper.data_dir") { try KeeperStore(directory: c.keeper.dataDir) }
+        store = try reporting("keeper.data_dir \(c.keeper.dataDir)") { try KeeperStore(directory: c.keeper.dataDir) }
         client = try reporting { try RPCClient(urls: c.chain.rpcURLs) }
         chain = RPCSubmissionChain(client: client)
         journaled = try reporting("store") { [store] in try store.read { r in try r.journal(nonce: nonce) } }
@@ -100,7 +104,7 @@ extension TxCommand {
 
         func run() async throws {
             let nonce = options.nonce
-            let ctx = try RescueContext(config: options.config, nonce: nonce)
+            let ctx = try RescueContext(config: options.config, nonce: nonce, passwordFile: options.passwordFile)
             defer { ctx.client.shutdown() }
             try await ctx.requireUnused(nonce)
             let f = try await ctx.fees(capGwei: options.maxFeePerGasGwei)
@@ -119,7 +123,7 @@ extension TxCommand {
 
         func run() async throws {
             let nonce = options.nonce
-            let ctx = try RescueContext(config: options.config, nonce: nonce)
+            let ctx = try RescueContext(config: options.config, nonce: nonce, passwordFile: options.passwordFile)
             defer { ctx.client.shutdown() }
             guard let last = ctx.journaled.last else { throw CLIError("--nonce \(nonce): no journaled transaction at this nonce (use tx cancel)") }
             try await ctx.requireUnused(nonce)
