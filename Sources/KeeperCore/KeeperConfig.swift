@@ -86,12 +86,13 @@ public struct KeeperConfig: Sendable {
         public var maxFeePerGasGwei: Double
         /// Contributions below this many wei are skipped by policy (`min_route_wei`).
         public var minRouteWei: UInt256
-        /// While this file exists, submission stops (`pause_file`).
-        public var pauseFile: String?
+        /// While this file exists, submission stops (`pause_file`, default `<data_dir>/PAUSE`: one path whether
+        /// the key is set or not, so the runbook's `touch` always pauses).
+        public var pauseFile: String
         /// Cap on wei routed per rolling 24 h, none when absent (`max_routed_per_day` in tokens, or
         /// `max_routed_per_day_wei` in wei).
         public var maxRoutedPerDayWei: UInt256?
-        /// The `from` of `plan`'s simulations (`simulate_from`); the keystore's address once keys are wired.
+        /// The `from` of `plan`'s simulations (`simulate_from`); when nil, plan uses the keystore's `address` field.
         public var simulateFrom: Address?
         /// Blocks without a receipt before a transaction is replaced with bumped fees (`replace_after_blocks`, default 3).
         public var replaceAfterBlocks: UInt64 = 3
@@ -129,6 +130,17 @@ public struct KeeperConfig: Sendable {
 
     /// The environment-variable prefix of overrides: `EXPANSION_KEEPER_<SECTION>_<KEY>`.
     public static let envPrefix = "EXPANSION_KEEPER_"
+
+    /// The default of `pause_file`: `PAUSE` inside `data_dir` (on the systemd layout /var/lib/expansion-keeper/PAUSE,
+    /// which survives reboots, so a pause is lifted only by whoever removes it).
+    public static func defaultPauseFile(dataDir: String) -> String {
+        (dataDir as NSString).appendingPathComponent("PAUSE")
+    }
+
+    /// The environment variable naming a keystore password file (before `password_file`; not a config override).
+    public static let passwordFileVariable = "EXPANSION_KEEPER_PASSWORD_FILE"
+    /// The systemd credential holding the keystore password (`LoadCredential=keeper-password:…`).
+    public static let credentialName = "keeper-password"
 
     /// 0.01 ETH in wei, the default of `min_balance_eth`.
     public static let defaultMinBalanceWei = UInt256(UInt64(10_000_000_000_000_000))
@@ -205,6 +217,38 @@ enum ConfigSchema {
         "metrics": ["listen", "allow_remote", "ready_max_lag_blocks"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
+
+    /// Why an `EXPANSION_KEEPER_…` variable that names no section looks like a misspelt override (nil when it
+    /// looks like one of the tool's other variables, e.g. EXPANSION_KEEPER_PASSWORD_FILE): its first word is
+    /// within two edits of a section name, or the rest is a config key without its section.
+    static func misspeltOverride(_ rest: String) -> String? {
+        let names = sections.keys.sorted()
+        let expected = "expected EXPANSION_KEEPER_<SECTION>_<KEY> with SECTION one of \(names.map { $0.uppercased() }.joined(separator: ", "))"
+        let first = String(rest.prefix { $0 != "_" })
+        if let near = names.first(where: { editDistance($0, first) <= 2 }) {
+            return "unknown override section \"\(first)\" (did you mean \(near.uppercased())?): \(expected); the variable is not applied"
+        }
+        if let owner = names.first(where: { sections[$0]?.contains(rest) == true }) {
+            return "no section: \(rest) is a key of [\(owner)], so the override is EXPANSION_KEEPER_\(owner.uppercased())_\(rest.uppercased())"
+        }
+        return nil
+    }
+
+    /// Levenshtein distance of two short ASCII words.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var row = Array(0...y.count)
+        for i in 1...max(1, x.count) where !x.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: y.count, by: 1) {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (x[i - 1] == y[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return x.isEmpty ? y.count : row[y.count]
+    }
 }
 
 struct ConfigParser {
@@ -291,9 +335,13 @@ struct ConfigParser {
 
     /// `EXPANSION_KEEPER_<SECTION>_<KEY>` overrides; an override naming a known section but an unknown key is an error.
     mutating func applyEnvironment() {
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(KeeperConfig.envPrefix) {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix(KeeperConfig.envPrefix) && name != KeeperConfig.passwordFileVariable {
             let rest = name.dropFirst(KeeperConfig.envPrefix.count).lowercased()
-            guard let section = ConfigSchema.sections.keys.first(where: { rest.hasPrefix($0 + "_") }) else { continue }
+            guard let section = ConfigSchema.sections.keys.first(where: { rest.hasPrefix($0 + "_") }) else {
+                if let problem = ConfigSchema.misspeltOverride(String(rest)) { issues.append(ConfigIssue(key: name, message: problem)) }
+                continue
+            }
             let key = String(rest.dropFirst(section.count + 1))
             let full = "\(section).\(key)"
             guard ConfigSchema.sections[section]?.contains(key) == true else {
@@ -440,6 +488,17 @@ struct ConfigParser {
         return a
     }
 
+    /// A password source that takes precedence over `password_file`: the file named by
+    /// `EXPANSION_KEEPER_PASSWORD_FILE`, or `$CREDENTIALS_DIRECTORY/keeper-password` when it exists.
+    func passwordAlternative() -> String? {
+        if let p = environment[KeeperConfig.passwordFileVariable], !p.isEmpty { return p }
+        if let dir = environment["CREDENTIALS_DIRECTORY"], !dir.isEmpty {
+            let p = (dir as NSString).appendingPathComponent(KeeperConfig.credentialName)
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        return nil
+    }
+
     func resolve(_ p: String) -> String {
         if p.hasPrefix("/") { return p }
         let base = (URL(fileURLWithPath: path).deletingLastPathComponent().path)
@@ -509,12 +568,25 @@ struct ConfigParser {
         let keystore = string("keeper.keystore", required: false)
         let passwordFile = string("keeper.password_file", required: false)
         if checkKeys {
+            // The CLI reads the password from EXPANSION_KEEPER_PASSWORD_FILE or the unit's credential before
+            // password_file (PasswordSource.forKeystore): either one stands in for it here too.
+            let alternative = passwordAlternative()
             if dryRun == false {
                 if keystore == nil && settings["keeper.keystore"] == nil { issue("keeper.keystore", "missing (required unless dry_run = true)") }
-                if passwordFile == nil && settings["keeper.password_file"] == nil { issue("keeper.password_file", "missing (required unless dry_run = true)") }
+                if passwordFile == nil && settings["keeper.password_file"] == nil && alternative == nil {
+                    issue("keeper.password_file", "missing (required unless dry_run = true, \(KeeperConfig.passwordFileVariable) is set "
+                          + "or the systemd credential \(KeeperConfig.credentialName) is loaded)")
+                }
             }
             if let keystore { readableFile("keeper.keystore", keystore) }
-            if let passwordFile { readableFile("keeper.password_file", passwordFile) }
+            if let passwordFile, alternative == nil {
+                if FileManager.default.fileExists(atPath: resolve(passwordFile)) {
+                    readableFile("keeper.password_file", passwordFile)
+                } else {
+                    issue("keeper.password_file", "\(resolve(passwordFile)): no such file (a systemd credential exists only inside the unit: "
+                          + "outside it set \(KeeperConfig.passwordFileVariable)=FILE, e.g. /etc/expansion-keeper/keeper-password, as root)")
+                }
+            }
         }
         let maxBatch = uint("keeper.max_batch", default: 100, range: 1...256)
         let maxFee = double("keeper.max_fee_per_gas_gwei", default: 5.0)
@@ -550,7 +622,7 @@ struct ConfigParser {
                              rewardAmountField: amountField, treasury: treasury, treasuryDeployBlock: deployBlock),
             keeper: .init(dataDir: resolve(dataDir), keystore: keystore.map(resolve), passwordFile: passwordFile.map(resolve),
                           dryRun: dryRun, maxBatch: Int(maxBatch), maxFeePerGasGwei: maxFee, minRouteWei: minRoute ?? .zero,
-                          pauseFile: pauseFile.map(resolve), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom,
+                          pauseFile: resolve(pauseFile ?? KeeperConfig.defaultPauseFile(dataDir: resolve(dataDir))), maxRoutedPerDayWei: perDay, simulateFrom: simulateFrom,
                           replaceAfterBlocks: replaceAfter, maxRoutedPerTxWei: perTx,
                           minBalanceWei: minBalance ?? KeeperConfig.defaultMinBalanceWei, maxRevertAttempts: Int(maxReverts),
                           maxInFlight: Int(maxInFlight)),
@@ -575,13 +647,13 @@ extension KeeperConfig {
         out += "[keeper]\ndata_dir = \(q(keeper.dataDir))\n"
         out += "keystore = \(keeper.keystore.map(q) ?? "# not set")\npassword_file = \(keeper.passwordFile.map(q) ?? "# not set")\n"
         out += "dry_run = \(keeper.dryRun)\nmax_batch = \(keeper.maxBatch)\nmax_fee_per_gas_gwei = \(keeper.maxFeePerGasGwei)\n"
-        out += "min_route_wei = \(q(keeper.minRouteWei.decimalString))\npause_file = \(keeper.pauseFile.map(q) ?? "# not set")\n"
+        out += "min_route_wei = \(q(keeper.minRouteWei.decimalString))\npause_file = \(q(keeper.pauseFile))\n"
         out += "max_routed_per_day_wei = \(keeper.maxRoutedPerDayWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
         out += "max_routed_per_tx_wei = \(keeper.maxRoutedPerTxWei.map { q($0.decimalString) } ?? "# not set (no cap)")\n"
         out += "replace_after_blocks = \(keeper.replaceAfterBlocks)\n"
         out += "min_balance_eth = \(q(KeeperConfig.formatTokenAmount(keeper.minBalanceWei)))\n"
         out += "max_revert_attempts = \(keeper.maxRevertAttempts)\nmax_in_flight = \(keeper.maxInFlight)\n"
-        out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (the keeper's address once keys are wired)")\n\n"
+        out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (plan simulates from the keystore's address)")\n\n"
         out += "[metrics]\nlisten = \(q(metrics.listen))\nallow_remote = \(metrics.allowRemote)\n"
         out += "ready_max_lag_blocks = \(metrics.readyMaxLagBlocks)\n"
         return out

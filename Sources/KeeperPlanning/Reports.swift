@@ -31,6 +31,23 @@ public struct StatusReport: Sendable {
     public var knownStakers: Int
     /// Nonces with a routing transaction not final yet (`sent`, or `mined` but not `confirmations` deep).
     public var inFlightTransactions: Int
+    /// One in-flight nonce: its newest journaled transaction, when the nonce was first sent, its fees.
+    public struct InFlight: Sendable {
+        /// The account nonce (what `tx cancel|replace --nonce` takes).
+        public var nonce: UInt64
+        /// The newest transaction at this nonce (the one the node should have).
+        public var hash: Bytes32
+        /// `sent` or `mined`.
+        public var state: JournalState
+        /// Unix seconds when the nonce's first transaction was journaled (its age is measured from there).
+        public var firstSentAt: Int64
+        /// The newest transaction's fee cap, in wei.
+        public var maxFeePerGas: UInt256
+        /// The newest transaction's priority fee, in wei.
+        public var maxPriorityFeePerGas: UInt256
+        /// Transactions journaled at this nonce before the newest (fee bumps, rescues).
+        public var replacements: Int
+    }
     /// The pause file (`pause_file`, default `<data_dir>/PAUSE`) exists.
     public var pauseFilePresent: Bool = false
     /// The treasury's `paused()`; nil when no chain reader was given or the call failed.
@@ -53,8 +70,13 @@ public struct StatusReport: Sendable {
     }
     /// The last error recorded in the store's `last_error` meta; nil when none was recorded.
     public var lastError: String?
+    /// The in-flight nonces, lowest first (the stuck one is usually the first).
+    public var inFlight: [InFlight] = []
+    /// When the report was made (Unix seconds), for the in-flight ages.
+    public var now: Int64 = Int64(Date().timeIntervalSince1970)
 
-    /// Blocks between the last ingested block and the head (nil when the head is unknown).
+    /// Blocks between the last ingested block and the head: `head − last ingested block` (the one definition the
+    /// text, `--json` and the guides use; nil when the head is unknown).
     public var lagBlocks: UInt64? {
         guard let head else { return nil }
         let last = (cursor ?? 0) == 0 ? 0 : (cursor ?? 1) - 1
@@ -69,9 +91,10 @@ public struct StatusReport: Sendable {
                          rewardEvents: try r.rewardCount(), intents: try r.intentCounts(),
                          registeredStakers: try r.stakers().filter(\.registered).count, knownStakers: try r.stakers().count,
                          inFlightTransactions: try r.inFlightTransactionCount(),
-                         submissionDeferred: try r.meta("submission_deferred"), lastError: try r.meta("last_error"))
+                         submissionDeferred: try r.meta("submission_deferred"), lastError: try r.meta("last_error"),
+                         inFlight: Self.inFlight(try r.journal(states: nil)))
         }
-        let pauseFile = config.keeper.pauseFile ?? (config.keeper.dataDir as NSString).appendingPathComponent("PAUSE")
+        let pauseFile = config.keeper.pauseFile
         report.pauseFilePresent = FileManager.default.fileExists(atPath: pauseFile)
         if let chain {
             do {
@@ -89,6 +112,19 @@ public struct StatusReport: Sendable {
         return report
     }
 
+    /// Groups the journal by nonce and keeps the nonces whose newest transaction is not final.
+    static func inFlight(_ journal: [JournaledTransaction]) -> [InFlight] {
+        var out: [InFlight] = []
+        for (nonce, txs) in Dictionary(grouping: journal, by: \.nonce).sorted(by: { $0.key < $1.key }) {
+            let ordered = txs.sorted { $0.id < $1.id }
+            guard let open = ordered.last(where: { !$0.state.isFinal }), let first = ordered.first else { continue }
+            out.append(InFlight(nonce: nonce, hash: open.hash, state: open.state, firstSentAt: first.createdAt,
+                                maxFeePerGas: open.maxFeePerGas, maxPriorityFeePerGas: open.maxPriorityFeePerGas,
+                                replacements: ordered.count - 1))
+        }
+        return out
+    }
+
     /// The JSON document.
     public var json: [String: Any] {
         var counts: [String: Any] = [:]
@@ -98,7 +134,13 @@ public struct StatusReport: Sendable {
                 "cursor": JSONOut.orNull(cursor), "last_ingested_block": JSONOut.orNull(cursor.flatMap { $0 > 0 ? $0 - 1 : nil }),
                 "lag_blocks": JSONOut.orNull(lagBlocks), "reorgs_seen": reorgsSeen, "deep_reorgs": deepReorgs,
                 "reward_events": rewardEvents, "intents": counts, "registered_stakers": registeredStakers,
-                "known_stakers": knownStakers, "in_flight_transactions": inFlightTransactions, "last_error": JSONOut.orNull(lastError),
+                "known_stakers": knownStakers, "in_flight_transactions": inFlightTransactions,
+                "in_flight": inFlight.map { f -> [String: Any] in
+                    ["nonce": f.nonce, "hash": f.hash.hexString, "state": f.state.rawValue, "age_seconds": max(0, now - f.firstSentAt),
+                     "max_fee_per_gas": f.maxFeePerGas.decimalString, "max_priority_fee_per_gas": f.maxPriorityFeePerGas.decimalString,
+                     "replacements": f.replacements]
+                },
+                "last_error": JSONOut.orNull(lastError),
                 "submission_paused": submissionPaused, "pause_file_present": pauseFilePresent,
                 "treasury_paused": JSONOut.orNull(treasuryPaused), "submission_deferred": JSONOut.orNull(submissionDeferred)]
     }
@@ -116,6 +158,10 @@ public struct StatusReport: Sendable {
         t.add(["registered stakers", "\(registeredStakers) (of \(knownStakers) ever registered)"])
         t.add(["submission", submissionText])
         t.add(["in-flight transactions", "\(inFlightTransactions)"])
+        for f in inFlight {
+            t.add(["  nonce \(f.nonce)", "\(f.hash.hexString) \(f.state.rawValue), age \(max(0, now - f.firstSentAt)) s, max fee \(f.maxFeePerGas) wei, "
+                   + "tip \(f.maxPriorityFeePerGas) wei\(f.replacements > 0 ? ", \(f.replacements) replaced" : "")"])
+        }
         t.add(["last error", lastError ?? "none"])
         return t.render()
     }

@@ -37,7 +37,14 @@ public struct SafetyGate: Sendable {
         switch try await chain.call(from: nil, to: treasury, data: try Self.isKeeper.encodeCall([.address(keeper)])) {
         case let .returned(o): out = o
         case let .reverted(message, _):
-            throw EngineError.chain("is_keeper(\(keeper.checksummed)) on treasury \(treasury.checksummed) reverted: \(message)")
+            throw EngineError.config([ConfigIssue(key: "contracts.treasury", message:
+                "\(treasury.checksummed) reverts is_keeper(\(keeper.checksummed)) (\(message.isEmpty ? "no reason" : message)): not an "
+                + "ExpansionTreasury (the staking contract or another contract?); set contracts.treasury to the address `contracts deploy` printed")])
+        }
+        if out.isEmpty {
+            throw EngineError.config([ConfigIssue(key: "contracts.treasury", message:
+                "\(treasury.checksummed) has no contract code (wrong address or chain.rpc_urls, or not deployed yet); "
+                + "set contracts.treasury to the address `contracts deploy` printed")])
         }
         guard let v = try? ABIDecoder.decode([.bool], from: out), case .bool(true)? = v.first else {
             throw EngineError.config([ConfigIssue(key: "keeper.keystore", message:

@@ -44,7 +44,7 @@ public struct SubmissionSettings: Sendable {
         maxFeePerGas = Self.wei(gwei: config.keeper.maxFeePerGasGwei)
         maxRoutedPerDay = config.keeper.maxRoutedPerDayWei
         self.dryRun = dryRun ?? config.keeper.dryRun
-        pauseFile = config.keeper.pauseFile ?? (config.keeper.dataDir as NSString).appendingPathComponent("PAUSE")
+        pauseFile = config.keeper.pauseFile
         replaceAfterBlocks = max(1, config.keeper.replaceAfterBlocks)
         maxRoutedPerTx = config.keeper.maxRoutedPerTxWei
         minBalance = config.keeper.minBalanceWei

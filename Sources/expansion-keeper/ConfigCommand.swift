@@ -54,30 +54,46 @@ func openStoreReadOnly(_ config: KeeperConfig) throws -> KeeperStore {
 }
 
 /// `expansion-keeper config check --config FILE`.
-struct ConfigCommand: ParsableCommand {
+struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Keeper configuration tools.",
         subcommands: [Check.self])
 
     /// Validates the config completely; prints the effective configuration (secrets redacted) or every error.
-    struct Check: ParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a config file: print the effective configuration and exit 0, or print every error and exit 1.")
+            abstract: "Validate a config file: print the effective configuration and exit 0, or print every error and exit 1.",
+            discussion: "Beyond the file: data_dir writable, the keystore decrypting with the password source run would use "
+                + "(--password-file is not needed: EXPANSION_KEEPER_PASSWORD_FILE, the unit's credential, then password_file), "
+                + "a test-double staking ABI on a non-local chain (a warning), and unless --offline the chain id, code at "
+                + "contracts.staking and contracts.treasury, the treasury's is_keeper and the keeper's role (an unreachable "
+                + "RPC is a warning).")
 
         @Option(name: .long, help: "The keeper's TOML config file.")
         var config: String
 
-        func run() throws {
-            do {
-                let cfg = try KeeperConfig.load(path: config, checkKeys: true)
-                print(cfg.renderTOML(), terminator: "")
-            } catch let EngineError.config(issues) {
-                for i in issues { FileHandle.standardError.write(Data((i.description + "\n").utf8)) }
-                throw ExitCode.failure
-            } catch {
-                throw CLIError(firstLine("\(error)"))
-            }
+        @Flag(name: .long, help: "Skip the checks that ask the RPC endpoints (chain id, treasury code and interface, keeper role).")
+        var offline = false
+
+        func run() async throws {
+            let cfg = try loadConfigPrintingEveryIssue(config, checkKeys: true)
+            let findings = await ConfigChecks.findings(cfg, offline: offline)
+            for f in findings { FileHandle.standardError.write(Data((f.line + "\n").utf8)) }
+            if findings.contains(where: \.isError) { throw ExitCode.failure }
+            print(cfg.renderTOML(), terminator: "")
         }
+    }
+}
+
+/// Loads `path`; on config errors prints every one of them on stderr (one line each, naming its key) and exits 1.
+func loadConfigPrintingEveryIssue(_ path: String, checkKeys: Bool) throws -> KeeperConfig {
+    do {
+        return try KeeperConfig.load(path: path, checkKeys: checkKeys)
+    } catch let EngineError.config(issues) {
+        for i in issues { FileHandle.standardError.write(Data((i.description + "\n").utf8)) }
+        throw ExitCode.failure
+    } catch {
+        throw CLIError(firstLine("\(error)"))
     }
 }

@@ -9,9 +9,10 @@ import KeeperOperations
 import KeeperPlanning
 import KeeperSubmission
 
-/// `expansion-keeper contracts deploy --config FILE [--owner ADDR]`: deploys ExpansionTreasury with the keeper's
+/// `expansion-keeper contracts deploy --config FILE --owner ADDR`: deploys ExpansionTreasury with the keeper's
 /// key, enables the keeper, hands ownership to `--owner` (two-step: the new owner must `accept_ownership()`),
-/// and prints `{"address", "deploy_block", …}` as JSON.
+/// and prints `{"address", "deploy_block", "start_block", …}` as JSON. Without `--owner` it refuses (the hot
+/// keeper key would own the treasury) unless `--owner-is-keeper` says so explicitly (test chains).
 struct ContractsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contracts",
@@ -22,15 +23,22 @@ struct ContractsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deploy ExpansionTreasury with the keeper's key and enable the keeper; prints the address and deploy block as JSON.",
             discussion: "The reward token is --token, or else the staking contract's vvv() (its reward token). "
-                + "The owner is the deployer (the keeper's key) unless --owner is given: then ownership is transferred after "
-                + "the keeper is enabled, and the new owner must call accept_ownership(). contracts.treasury in the config is "
-                + "not used (it may be the zero address until the deployment is known).")
+                + "--owner (the operators' multisig) is required: ownership is transferred after the keeper is enabled, and the "
+                + "new owner must call accept_ownership(). --owner-is-keeper leaves the keeper's hot key as the owner (test chains "
+                + "only). contracts.treasury in the config is not used (it may be the zero address until the deployment is known). "
+                + "The output's start_block and deploy_block are the values for chain.start_block and contracts.treasury_deploy_block.")
 
         @Option(help: "The keeper's TOML config file (rpc_urls, chain_id, keystore, password_file).")
         var config: String
 
-        @Option(help: "The treasury's owner (default: the deployer, i.e. the keeper's key).")
+        @Option(help: "The treasury's owner: the operators' multisig (required unless --owner-is-keeper).")
         var owner: String?
+
+        @Flag(help: "Leave the keeper's hot key as the treasury's owner (test chains only; without --owner it is refused).")
+        var ownerIsKeeper = false
+
+        @Option(help: "The keystore password file (default: EXPANSION_KEEPER_PASSWORD_FILE, the unit's credential, then keeper.password_file).")
+        var passwordFile: String?
 
         @Option(help: "The reward token (default: the staking contract's vvv()).")
         var token: String?
@@ -58,6 +66,11 @@ struct ContractsCommand: AsyncParsableCommand {
         func run() async throws {
             let cfg = try KeeperKey.config(config)
             let ownerAddress = try owner.map { o in try reporting("--owner") { try Address(o) } }
+            guard ownerAddress != nil || ownerIsKeeper else {
+                throw CLIError("--owner: missing; name the treasury's owner (the operators' multisig), or pass --owner-is-keeper to leave "
+                    + "the keeper's hot key as the owner (test chains only: whoever holds that key could withdraw everything)")
+            }
+            if ownerAddress != nil && ownerIsKeeper { throw CLIError("--owner and --owner-is-keeper: give one, not both") }
             let path = try locateArtifact(cfg)
             let bytecode: [UInt8] = try reporting("artifact \(path)") {
                 guard let data = FileManager.default.contents(atPath: path),
@@ -66,7 +79,7 @@ struct ContractsCommand: AsyncParsableCommand {
                 }
                 return try Hex.decode(hex)
             }
-            let key = try KeeperKey.load(cfg)
+            let key = try KeeperKey.load(cfg, passwordFile: passwordFile)
             let client = try reporting { try RPCClient(urls: cfg.chain.rpcURLs) }
             defer { client.shutdown() }
             let me = key.address
@@ -113,11 +126,14 @@ struct ContractsCommand: AsyncParsableCommand {
                 transferTx = r.transactionHash.hexString
             }
             print(JSONOut.render([
-                "address": treasury.checksummed, "deploy_block": deployed.blockNumber, "deploy_tx": deployed.transactionHash.hexString,
+                "address": treasury.checksummed, "deploy_block": deployed.blockNumber, "start_block": deployed.blockNumber, "deploy_tx": deployed.transactionHash.hexString,
                 "reward_token": rewardToken.checksummed, "keeper": me.checksummed, "keeper_enabled_tx": enabled.transactionHash.hexString,
                 "owner": me.checksummed, "pending_owner": JSONOut.orNull(transferTx == nil ? nil : ownerAddress?.checksummed),
                 "transfer_ownership_tx": JSONOut.orNull(transferTx), "chain_id": cfg.chain.chainID,
             ] as [String: Any]))
+            FileHandle.standardError.write(Data(("next: in the config set contracts.treasury = \"\(treasury.checksummed)\", "
+                + "contracts.treasury_deploy_block = \(deployed.blockNumber) and chain.start_block = \(deployed.blockNumber)"
+                + (transferTx == nil ? "" : "; the owner \(ownerAddress?.checksummed ?? "") must call accept_ownership()") + "\n").utf8))
         }
     }
 }

@@ -21,10 +21,23 @@ struct KeeperKey: TransactionSigning {
         return (signed.rawBytes, signed.hash)
     }
 
-    /// Loads the key named by `config` (`keeper.keystore`, `keeper.password_file`).
-    static func load(_ config: KeeperConfig) throws -> KeeperKey {
+    /// Loads the key named by `config` (`keeper.keystore`), its password from `PasswordSource.forKeystore`
+    /// (`--password-file`, the environment, the systemd credential, then `keeper.password_file`).
+    static func load(_ config: KeeperConfig, passwordFile: String? = nil) throws -> KeeperKey {
         guard let path = config.keeper.keystore else { throw CLIError("keeper.keystore: missing (required to sign)") }
-        return KeeperKey(key: try unlock(path, passwordFile: config.keeper.passwordFile, named: "keeper.keystore \(path)").key)
+        let file = try reporting("keeper.keystore \(path)") { try KeystoreFile.read(path: path) }
+        let source = try PasswordSource.forKeystore(option: passwordFile, configured: config.keeper.passwordFile)
+        var password = try source.map { try PasswordSource.readFile($0.path) } ?? PasswordSource.prompt("Password of \(path): ", confirm: false)
+        defer { password.resetBytes() }
+        let key: PrivateKey
+        do { key = try file.decrypt(password: password) } catch {
+            if case .wrongPassword = error {
+                throw CLIError("keeper.keystore \(path): the password from \(source?.name ?? "the prompt") does not decrypt it "
+                    + "(wrong password file, or the keystore of another key)")
+            }
+            throw CLIError("keeper.keystore \(path): \(firstLine("\(error)"))")
+        }
+        return KeeperKey(key: key)
     }
 
     /// Reads the keystore at `path` and decrypts it with its password (`passwordFile`, else the other `PasswordSource`s,
@@ -36,10 +49,11 @@ struct KeeperKey: TransactionSigning {
         return (file, try reporting(named) { try file.decrypt(password: password) })
     }
 
-    /// Loads and validates the keeper config of a command that signs (`contracts deploy`, `tx cancel|replace`): the
-    /// keystore and password file must be usable. Errors are the config's first line.
+    /// Loads the keeper config of a command that signs (`contracts deploy`, `tx cancel|replace`). The key checks are
+    /// `load`'s, which knows `--password-file`, the environment and the systemd credential (the config's own check
+    /// would demand `password_file`). Errors are the config's first line.
     static func config(_ path: String) throws -> KeeperConfig {
-        do { return try KeeperConfig.load(path: path, checkKeys: true) } catch { throw CLIError(firstLine("\(error)")) }
+        do { return try KeeperConfig.load(path: path, checkKeys: false) } catch { throw CLIError(firstLine("\(error)")) }
     }
 }
 

@@ -44,6 +44,27 @@ enum PasswordSource {
         return nil
     }
 
+    /// The password file for the keeper's keystore and what named it, in order: `--password-file`,
+    /// `EXPANSION_KEEPER_PASSWORD_FILE`, `$CREDENTIALS_DIRECTORY/keeper-password` (inside the unit), then the
+    /// config's `keeper.password_file` — which, on the systemd layout, names the credential and so exists only
+    /// inside the unit: when it is missing and nothing else is given, the error says what to pass instead.
+    /// Nil: nothing configured (prompt on a terminal).
+    static func forKeystore(option: String?, configured: String?) throws -> (path: String, name: String)? {
+        if let option { return (option, "--password-file \(option)") }
+        let env = ProcessInfo.processInfo.environment
+        if let path = env[environmentVariable], !path.isEmpty { return (path, "\(environmentVariable)=\(path)") }
+        if let dir = env["CREDENTIALS_DIRECTORY"], !dir.isEmpty {
+            let path = (dir as NSString).appendingPathComponent(credentialName)
+            if FileManager.default.fileExists(atPath: path) { return (path, "the systemd credential \(path)") }
+        }
+        guard let configured else { return nil }
+        guard FileManager.default.fileExists(atPath: configured) else {
+            throw CLIError("keeper.password_file \(configured): no such file (a systemd credential exists only inside the unit); "
+                + "outside it pass --password-file FILE or set \(environmentVariable)=FILE (e.g. /etc/expansion-keeper/keeper-password, as root)")
+        }
+        return (configured, "keeper.password_file \(configured)")
+    }
+
     /// The first line of a password file, without its trailing newline (`\n` or `\r\n`).
     static func readFile(_ path: String) throws -> [UInt8] {
         var info = stat()

@@ -38,23 +38,22 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "expansion-keeper")
         do {
             try await serve(logger: logger)
+        } catch let code as ExitCode {
+            throw code  // already reported (every config issue, one line each)
         } catch {
             // The final error is a log line like every other (JSON under --log-format json), then exit 1.
-            let text = error is ExitCode ? "exit \(error)" : firstLine("\(error)")
-            logger.critical("exiting on error", metadata: ["error": "\(text)"])
+            logger.critical("exiting on error", metadata: ["error": "\(firstLine("\(error)"))"])
             throw ExitCode.failure
         }
     }
 
     func serve(logger: Logger) async throws {
-        let cfg: KeeperConfig
-        do { cfg = try KeeperConfig.load(path: config, checkKeys: true) } catch {
-            throw CLIError(firstLine("\(error)"))
-        }
+        let cfg = try loadConfigPrintingEveryIssue(config, checkKeys: true)
         let ops = try reporting { try OperationsStack(config: cfg, version: ExpansionKeeper.version, logger: logger, serve: !exitWhenCaughtUp) }
         if dryRun { ops.monitor.configured(dryRun: true) }
         let bindings = try reporting { try Bindings(config: cfg) }
-        let store = try reporting { try KeeperStore(directory: cfg.keeper.dataDir) }
+        if let problem = ConfigChecks.dataDirProblem(cfg.keeper.dataDir) { throw CLIError("keeper.data_dir: \(problem)") }
+        let store = try reporting("keeper.data_dir \(cfg.keeper.dataDir)") { try KeeperStore(directory: cfg.keeper.dataDir) }
         if resync { try reporting { try store.resetForResync() } }
         // Each RPC call gives up within this bound, so a dead or lying RPC fails a poll (logged, watchdog fed).
         let deadline = ExpansionKeeper.rpcTimeoutGiven ?? OperationsStack.defaultCallDeadline

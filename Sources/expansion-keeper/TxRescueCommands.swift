@@ -20,6 +20,9 @@ struct RescueOptions: ParsableArguments {
     @Option(help: "Fee cap for this rescue in gwei (default: max_fee_per_gas_gwei).")
     var maxFeePerGasGwei: Double?
 
+    @Option(help: "The keystore password file (default: EXPANSION_KEEPER_PASSWORD_FILE, the unit's credential, then keeper.password_file).")
+    var passwordFile: String?
+
     /// Opens the rescue at `--nonce` (config, key, store, the journaled transactions there), lets `build` check it
     /// and make the transaction, then signs, journals and broadcasts that as `kind`.
     func rescue(kind: String, _ build: (RescueContext) async throws -> EthereumCore.Transaction) async throws {
@@ -47,9 +50,9 @@ struct RescueContext {
         self.nonce = nonce
         capGwei = options.maxFeePerGasGwei
         cfg = try KeeperKey.config(options.config)
-        key = try KeeperKey.load(cfg)
+        key = try KeeperKey.load(cfg, passwordFile: options.passwordFile)
         let c = cfg
-        store = try reporting("keeper.data_dir") { try KeeperStore(directory: c.keeper.dataDir) }
+        store = try reporting("keeper.data_dir \(c.keeper.dataDir)") { try KeeperStore(directory: c.keeper.dataDir) }
         client = try reporting { try RPCClient(urls: c.chain.rpcURLs) }
         chain = RPCSubmissionChain(client: client)
         journaled = try reporting("store") { [store] in try store.read { r in try r.journal(nonce: nonce) } }

@@ -32,9 +32,36 @@ final class ContractsCLITests: XCTestCase {
         XCTAssertEqual(owner.status, 1)
         XCTAssertTrue(owner.stderr.contains("--owner"), owner.stderr)
         XCTAssertEqual(owner.stdout, "")
-        let art = try KeeperProcess.run(["contracts", "deploy", "--config", cfg, "--artifact", s.root + "/missing.json"])
+        let art = try KeeperProcess.run(["contracts", "deploy", "--config", cfg, "--owner-is-keeper", "--artifact", s.root + "/missing.json"])
         XCTAssertEqual(art.status, 1)
         XCTAssertTrue(art.stderr.contains("missing.json"), art.stderr)
         XCTAssertEqual(art.stderr.split(separator: "\n").count, 1, art.stderr)
+    }
+
+    /// Without --owner the hot keeper key would own the treasury: refused before anything is read or sent.
+    func testDeployRefusesTheKeeperKeyAsOwnerUnlessExplicit() throws {
+        let s = try KeysScratch("contracts-owner")
+        let abi = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ABI/MockVeniceStaking.json").path
+        let cfg = try s.file("k.toml", """
+            [chain]
+            rpc_urls = ["http://127.0.0.1:9"]
+            chain_id = 1337
+            [contracts]
+            staking = "0x0000000000000000000000000000000000000001"
+            staking_abi = "\(abi)"
+            treasury = "0x0000000000000000000000000000000000000000"
+            [keeper]
+            data_dir = "\(s.root)/data"
+            dry_run = true
+            """)
+        let r = try KeeperProcess.run(["contracts", "deploy", "--config", cfg])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("--owner") && r.stderr.contains("--owner-is-keeper"), r.stderr)
+        let both = try KeeperProcess.run(["contracts", "deploy", "--config", cfg, "--owner-is-keeper",
+                                          "--owner", "0x0000000000000000000000000000000000000002"])
+        XCTAssertEqual(both.status, 1)
+        XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
     }
 }

@@ -172,12 +172,17 @@ final class ConfigTests: XCTestCase {
     func testEveryErrorIsReportedAtOnceAndEnvironmentOverridesAreChecked() throws {
         let list = try issues(good(["chain_id = 8453": "chain_id = \"x\"", "confirmations = 3": "confirmations = \"soon\""]),
                               env: ["EXPANSION_KEEPER_CHAIN_POLL_INTERVAL_MS": "fast", "EXPANSION_KEEPER_KEEPER_BOGUS": "1",
-                                    "EXPANSION_KEEPER_SOAK": "1"])
+                                    "EXPANSION_KEEPER_SOAK": "1", "EXPANSION_KEEPER_KEPER_DATA_DIR": "x", "EXPANSION_KEEPER_DATA_DIR": "y",
+                                    "EXPANSION_KEEPER_PASSWORD_FILE": "/p", "EXPANSION_KEEPER_BIN": "/b", "EXPANSION_KEEPER_PYTHON": "/py"])
         let keys = Set(list.map(\.key))
         XCTAssertTrue(keys.contains("chain.chain_id"), "\(list)")
         XCTAssertTrue(keys.contains("chain.confirmations"), "\(list)")
         XCTAssertTrue(keys.contains("chain.poll_interval_ms (from EXPANSION_KEEPER_CHAIN_POLL_INTERVAL_MS)"), "\(list)")
         XCTAssertTrue(list.contains { $0.key == "EXPANSION_KEEPER_KEEPER_BOGUS" && $0.message.contains("unknown override") }, "\(list)")
+        // A misspelt or missing section is named, not silently ignored; the tool's other variables are not overrides.
+        XCTAssertTrue(list.contains { $0.key == "EXPANSION_KEEPER_KEPER_DATA_DIR" && $0.message.contains("did you mean KEEPER") }, "\(list)")
+        XCTAssertTrue(list.contains { $0.key == "EXPANSION_KEEPER_DATA_DIR" && $0.message.contains("EXPANSION_KEEPER_KEEPER_DATA_DIR") }, "\(list)")
+        XCTAssertFalse(list.contains { ["EXPANSION_KEEPER_PASSWORD_FILE", "EXPANSION_KEEPER_BIN", "EXPANSION_KEEPER_PYTHON"].contains($0.key) }, "\(list)")
         XCTAssertFalse(list.contains { $0.key.contains("SOAK") }, "variables of other sections are not overrides")
         let tomlError = try issues("[chain\nrpc_urls = 1")
         XCTAssertEqual(tomlError.first?.line, 1)
@@ -186,11 +191,13 @@ final class ConfigTests: XCTestCase {
     func testConfigCheckCommand() throws {
         let path = dir.appendingPathComponent("cli.toml").path
         try good().write(toFile: path, atomically: true, encoding: .utf8)
-        let ok = try Env.run(Env.binary, ["config", "check", "--config", path])
+        let ok = try Env.run(Env.binary, ["config", "check", "--offline", "--config", path])
         XCTAssertEqual(ok.status, 0, ok.err)
         XCTAssertTrue(ok.out.contains("chain_id = 8453") && ok.out.contains("reorg_window = 256"), ok.out)
         XCTAssertFalse(ok.out.contains("APIKEY123"))
-        XCTAssertEqual(ok.err, "")
+        // The mock's ABI on Base's chain id: one warning, naming the key (the reward event is not verified).
+        XCTAssertEqual(ok.err.split(separator: "\n").count, 1, ok.err)
+        XCTAssertTrue(ok.err.hasPrefix("warning: contracts.staking_abi: MockVeniceStaking.json is a test double on chain 8453"), ok.err)
         try good(["chain_id = 8453": "chain_id = 0", "reward_event = \"Claimed\"": "reward_event = \"Paid\""])
             .write(toFile: path, atomically: true, encoding: .utf8)
         let bad = try Env.run(Env.binary, ["config", "check", "--config", path])

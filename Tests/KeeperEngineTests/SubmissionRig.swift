@@ -69,7 +69,7 @@ final class SubmissionRig {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         try write("0x0000000000000000000000000000000000000000", 0)
-        let d = try Self.json(Env.run(Env.binary, ["contracts", "deploy", "--config", configPath]), "contracts deploy")
+        let d = try Self.json(Env.run(Env.binary, ["contracts", "deploy", "--config", configPath, "--owner-is-keeper"]), "contracts deploy")
         treasury = d["address"] as? String ?? ""
         try write(treasury, d["deploy_block"] as? Int ?? 0)
         try scenario(["stakers", "--treasury", treasury, "--shares", "10000,5000,2500"])

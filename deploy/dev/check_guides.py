@@ -509,7 +509,8 @@ class Runner:
                     continue
                 m = re.match(r"^([a-z0-9_]+) = (.*)$", line)
                 if m and sec and (sec, m.group(1)) not in set_here and not m.group(2).startswith("#"):
-                    out[(sec, m.group(1))] = m.group(2).strip()
+                    # Defaults derived from data_dir (pause_file) are written `<data_dir>/…` in the guide.
+                    out[(sec, m.group(1))] = m.group(2).strip().replace(f"{work}/data/", "<data_dir>/")
             return out
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -97,8 +97,8 @@ EOF
 }
 write_config 0x0000000000000000000000000000000000000000 0
 
-say "expansion-keeper contracts deploy --config keeper.toml"
-"$bin" contracts deploy --config "$work/keeper.toml" | tee "$work/deploy.json"
+say "expansion-keeper contracts deploy --config keeper.toml --owner-is-keeper"
+"$bin" contracts deploy --config "$work/keeper.toml" --owner-is-keeper | tee "$work/deploy.json"
 treasury="$(jget "$work/deploy.json" address)"
 write_config "$treasury" "$(jget "$work/deploy.json" deploy_block)"
 

@@ -33,7 +33,7 @@ done
 install -d -m 0750 -o root -g expansion-keeper /etc/expansion-keeper /etc/expansion-keeper/abi
 install -m 0640 -o root -g expansion-keeper "$root"/ABI/*.json /etc/expansion-keeper/abi/
 if [ ! -e /etc/expansion-keeper/config.toml ]; then
-  sed -e 's|^staking_abi = .*|staking_abi = "abi/MockVeniceStaking.json"   # replace with abi/VeniceStaking.json once confirmed|' \
+  sed -e 's|^staking_abi = .*|staking_abi = "abi/MockVeniceStaking.json"   # TEST DOUBLE: verify the live events, then abi/VeniceStaking.json|' \
       "$root/deploy/config/expansion-keeper.example.toml" > /etc/expansion-keeper/config.toml
   chown root:expansion-keeper /etc/expansion-keeper/config.toml
   chmod 0640 /etc/expansion-keeper/config.toml
