@@ -75,12 +75,13 @@ public struct StatusReport: Sendable {
     /// When the report was made (Unix seconds), for the in-flight ages.
     public var now: Int64 = Int64(Date().timeIntervalSince1970)
 
-    /// Blocks between the last ingested block and the head: `head − last ingested block` (the one definition the
-    /// text, `--json` and the guides use; nil when the head is unknown).
+    /// Blocks the keeper still has to ingest: `confirmed target − last ingested block`, 0 when caught up — the one
+    /// definition the text, `--json`, the `expansion_keeper_lag_blocks` metric and readiness use (nil when the
+    /// target is unknown). The head itself is shown beside it.
     public var lagBlocks: UInt64? {
-        guard let head else { return nil }
+        guard let target else { return nil }
         let last = (cursor ?? 0) == 0 ? 0 : (cursor ?? 1) - 1
-        return head > last ? head - last : 0
+        return target > last ? target - last : 0
     }
 
     /// Reads the store (read-only) and, when `chain` answers, the head.
@@ -99,7 +100,11 @@ public struct StatusReport: Sendable {
         if let chain {
             do {
                 report.head = try await chain.head(.latest)
-                if case let .blocks(n) = config.chain.confirmations, let h = report.head { report.target = h >= n ? h - n : nil }
+                switch config.chain.confirmations {
+                case let .blocks(n): if let h = report.head { report.target = h >= n ? h - n : nil }
+                case .safe: report.target = try await chain.head(.safe)
+                case .finalized: report.target = try await chain.head(.finalized)
+                }
             } catch {
                 report.headError = "\(error)"
             }
@@ -151,6 +156,7 @@ public struct StatusReport: Sendable {
         t.add(["chain id", "\(chainID)"])
         t.add(["head", head.map(String.init) ?? "unavailable (\(headError ?? "no RPC"))"])
         t.add(["cursor (next block)", cursor.map(String.init) ?? "not started"])
+        t.add(["confirmed target", target.map(String.init) ?? "unknown"])
         t.add(["lag", lagBlocks.map { "\($0) blocks" } ?? "unknown"])
         t.add(["reorgs seen", "\(reorgsSeen)\(deepReorgs > 0 ? " (+\(deepReorgs) deeper than the window: ingestion halted)" : "")"])
         t.add(["reward events", "\(rewardEvents)"])
