@@ -39,16 +39,22 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await serve(logger: logger)
         } catch let code as ExitCode {
-            throw code  // already reported (every config issue, one line each)
+            throw code
+        } catch let EngineError.config(issues) where issues.count > 1 {
+            // Every config issue, each a log line, then the final one: all in the log format.
+            for i in issues { logger.error("config issue", metadata: ["error": "\(i.description)"]) }
+            logger.critical("exiting on error", metadata: ["error": "\(issues.count) config issues (each logged above)"])
+            throw ExitCode.failure
         } catch {
             // The final error is a log line like every other (JSON under --log-format json), then exit 1.
-            logger.critical("exiting on error", metadata: ["error": "\(firstLine("\(error)"))"])
+            let text = if case let EngineError.config(issues) = error, let only = issues.first { only.description } else { firstLine("\(error)") }
+            logger.critical("exiting on error", metadata: ["error": "\(text)"])
             throw ExitCode.failure
         }
     }
 
     func serve(logger: Logger) async throws {
-        let cfg = try loadConfigPrintingEveryIssue(config, checkKeys: true)
+        let cfg = try KeeperConfig.load(path: config, checkKeys: true)
         let ops = try reporting { try OperationsStack(config: cfg, version: ExpansionKeeper.version, logger: logger, serve: !exitWhenCaughtUp) }
         if dryRun { ops.monitor.configured(dryRun: true) }
         let bindings = try reporting { try Bindings(config: cfg) }
