@@ -40,13 +40,7 @@ final class DeepReorgTests: XCTestCase {
 
     /// Waits until the chain-only verdict holds and nothing is left in flight, then checks every promise.
     func assertExactlyOnce(_ scenario: String, file: StaticString = #filePath, line: UInt = #line) async throws {
-        var verdict: [String: Any] = [:]
-        let settled = try await rig.settle(timeout: 120) {
-            verdict = try rig.verify()
-            guard verdict["ok"] as? Bool == true else { return false }
-            let open = try rig.store().read { r in (try r.intents(states: [.pending, .sent]).count, try r.openNonces().count) }
-            return open.0 == 0 && open.1 == 0
-        }
+        let (settled, verdict) = try await rig.settleVerdict()
         XCTAssertTrue(settled, "\(scenario): not settled: \(verdict)\n\(rig.log().suffix(4000))", file: file, line: line)
         for key in ["duplicates", "unexpected", "missing", "contributed_mismatch"] {
             XCTAssertEqual((verdict[key] as? [Any])?.count, 0, "\(scenario): \(key): \(verdict)", file: file, line: line)

@@ -124,13 +124,7 @@ final class ExactlyOnceTests: XCTestCase {
         _ = try await rig.chain.rpc("test_setFaults", [.object([("mempool_min_fee", .int(0)), ("http_429", .int(0)), ("http_503", .int(0)),
                                                                 ("drop_connections", .int(0))])])
         if !rig.daemonAlive { try rig.startDaemon() }
-        var verdict: [String: Any] = [:]
-        let settled = try await rig.settle(timeout: 120) {
-            verdict = try rig.verify()
-            guard verdict["ok"] as? Bool == true else { return false }
-            let open = try rig.store().read { r in (try r.intents(states: [.pending, .sent]).count, try r.openNonces().count) }
-            return open.0 == 0 && open.1 == 0
-        }
+        let (settled, verdict) = try await rig.settleVerdict()
         rig.stopDaemon()
         if !settled {
             // Where each missing claim stands in the store, and what the keeper logged about it.

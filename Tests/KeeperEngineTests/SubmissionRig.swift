@@ -140,6 +140,19 @@ final class SubmissionRig {
 
     func store() throws -> KeeperStore { try KeeperStore(directory: dataDir, readOnly: true) }
 
+    /// Mines until the chain-only verdict holds and nothing is in flight (no pending or sent intent, no open
+    /// nonce), or `timeout`; returns whether it settled and the last verdict.
+    func settleVerdict(timeout: Double = 120) async throws -> (settled: Bool, verdict: [String: Any]) {
+        var verdict: [String: Any] = [:]
+        let settled = try await settle(timeout: timeout) {
+            verdict = try verify()
+            guard verdict["ok"] as? Bool == true else { return false }
+            let open = try store().read { r in (try r.intents(states: [.pending, .sent]).count, try r.openNonces().count) }
+            return open.0 == 0 && open.1 == 0
+        }
+        return (settled, verdict)
+    }
+
     /// Mines a block every `interval` until `done()` or the deadline.
     func settle(timeout: Double = 60, interval: Double = 0.3, _ done: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
