@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Expansion Keeper needs on a fresh Debian machine that has the Swift toolchain,
-# Python 3 and pip: Debian libraries (apt) and the pinned Python test tools in the project-local
-# virtualenv .venv. Idempotent: a second run installs nothing and takes a second.
+# Python 3 and pip: Debian packages (apt: libraries, tools, chromium for the browser tests) and the pinned
+# Python test tools in the project-local virtualenv .venv. Idempotent: a second run installs nothing and takes a second.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-apt_packages=(libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config prometheus systemd)
+# chromium: the browser the stakers' app tests drive with Playwright (Tests/Web; Playwright downloads no browser)
+apt_packages=(chromium libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config prometheus systemd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -26,6 +27,7 @@ want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: creating .venv with $req" >&2
   python3 -m venv .venv
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1  # Tests/Web drive Debian's chromium; never fetch a browser build
   .venv/bin/pip install -q --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
