@@ -21,3 +21,5 @@ echo "== swift test" >&2
 timeout --kill-after=60s 40m swift test --skip-build
 echo "== pytest (contracts, local chain)" >&2
 .venv/bin/python -m pytest -q Tests/ContractTests Tests/LocalChain Tests/Operations
+echo "== pytest (the stakers' app in headless chromium, the public read API)" >&2
+.venv/bin/python -m pytest -q Tests/Web

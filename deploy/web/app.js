@@ -90,7 +90,7 @@ async function refresh() {
   S.refreshing = true;
   try {
     const view = S.view;
-    const tasks = [loadStats().catch(() => {})];
+    const tasks = [loadStats()];
     if (view) {
       const a = encodeURIComponent(view);
       tasks.push(api(`/api/v1/stakers/${a}`).then((j) => { S.api = j; }));
@@ -100,8 +100,13 @@ async function refresh() {
       }));
     }
     await Promise.all(tasks);
-    if (view) S.chain = await chainReads(view);
     if (view !== S.view) return;
+    if (view && S.stats) {
+      render(); // the keeper's record first; the chain's own reads follow
+      const chain = await chainReads(view);
+      if (view !== S.view) return;
+      S.chain = chain;
+    }
     if (S.error === "api") { showError(""); S.error = null; }
   } catch (e) {
     S.error = "api";
@@ -186,7 +191,7 @@ function render() {
   co.textContent = r.contributed != null ? vvv(r.contributed) : "—";
   const noChain = "— (needs a chain connection)";
   $("balance").textContent = c.balance != null ? vvv(c.balance) : noChain;
-  $("allowance").textContent = c.allowance == null ? noChain : c.allowance >= MAX_UINT / 2n ? "Unlimited — consider revoking it and approving a cap" : vvv(c.allowance);
+  $("allowance").textContent = c.allowance == null ? noChain : c.allowance >= MAX_UINT / 2n ? (me ? "Unlimited — consider revoking it and approving a cap" : "Unlimited") : vvv(c.allowance);
   $("pending-rewards").textContent = c.pending != null ? vvv(c.pending) : noChain;
   $("counts").textContent = S.api ? `${a.routes} · ${a.skips} · ${a.pending}` : "—";
   $("record-note").textContent = note(r);
@@ -252,7 +257,7 @@ function renderProposal(r) {
     $("proposal").textContent = "Enter a cap: no chain connection to estimate your rewards.";
     return;
   }
-  $("proposal").textContent = `Your stake earns about ${vvv(p.rewards)} in ${$("period").selectedOptions[0].text}; at ${pct(Number(p.share))} the treasury would take about ${vvv(p.take)}. Proposed cap: ${p.whole} VVV.`;
+  $("proposal").textContent = `Your stake earns about ${vvv(p.rewards)} in ${$("period").selectedOptions[0].text}; at ${pct(Number(p.share))} the treasury would take about ${vvv(p.take)}. Proposed cap: ${p.whole.toLocaleString("en")} VVV.`;
   if (!S.capEdited) $("approve-amount").value = p.whole.toString();
 }
 

@@ -84,20 +84,37 @@ export function explainError(err) {
   return { kind: "other", words: msg ? `Something went wrong: ${msg}` : "Something went wrong." };
 }
 
-/** A JSON-RPC endpoint (the public rpc_url from stats) as an EIP-1193-like reader. */
+/**
+ * A JSON-RPC endpoint (the public rpc_url from stats) as an EIP-1193-like reader. Requests made in the same
+ * tick go out as one JSON-RPC batch: one round trip (and one CORS preflight) per refresh.
+ */
 export function httpReader(url) {
-  let id = 0;
-  return {
-    async request({ method, params }) {
-      const r = await fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params: params || [] }),
-      });
+  let id = 0, queue = [];
+  async function flush() {
+    const q = queue;
+    queue = [];
+    try {
+      const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(q.map((x) => x.msg)) });
       if (!r.ok) throw new Error(`the chain endpoint answered HTTP ${r.status}`);
-      const j = await r.json();
-      if (j.error) throw Object.assign(new Error(j.error.message), { code: j.error.code, data: j.error.data });
-      return j.result;
+      const all = await r.json();
+      const byId = new Map((Array.isArray(all) ? all : [all]).map((a) => [a.id, a]));
+      for (const x of q) {
+        const a = byId.get(x.msg.id);
+        if (!a) x.reject(new Error("the chain endpoint did not answer"));
+        else if (a.error) x.reject(Object.assign(new Error(a.error.message), { code: a.error.code, data: a.error.data }));
+        else x.resolve(a.result);
+      }
+    } catch (e) {
+      for (const x of q) x.reject(e);
+    }
+  }
+  return {
+    request({ method, params }) {
+      return new Promise((resolve, reject) => {
+        if (!queue.length) setTimeout(flush, 0);
+        queue.push({ msg: { jsonrpc: "2.0", id: ++id, method, params: params || [] }, resolve, reject });
+      });
     },
   };
 }
