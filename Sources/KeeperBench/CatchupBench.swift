@@ -77,7 +77,7 @@ func catchupBench() throws {
     data_dir = "\(dir.appendingPathComponent("data").path)"
     dry_run = true
     """.write(toFile: configPath, atomically: true, encoding: .utf8)
-    let config = try KeeperConfig.load(path: configPath, environment: [:])
+    let config = try KeeperConfig.load(path: configPath, environment: [:], sections: [MetricsSettings.self])
     let bindings = try Bindings(config: config)
     let rssBefore = peakRSSMegabytes()
 

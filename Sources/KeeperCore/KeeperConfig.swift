@@ -107,26 +107,22 @@ public struct KeeperConfig: Sendable {
         public var maxInFlight: Int = 4
     }
 
-    /// `[metrics]`.
-    public struct Metrics: Sendable {
-        /// `host:port` of the Prometheus endpoint (`listen`); loopback only unless `allowRemote`.
-        public var listen: String
-        /// Allow a non-loopback `listen` address (`allow_remote`, default false).
-        public var allowRemote: Bool = false
-        /// Largest lag in blocks at which `/readyz` still answers 200 (`ready_max_lag_blocks`, default 10).
-        public var readyMaxLagBlocks: UInt64 = 10
-    }
-
     /// The `[chain]` table: endpoints, chain id, confirmations and ingestion ranges.
     public var chain: Chain
     /// The `[contracts]` table: the staking contract, its ABI and reward event, and the treasury.
     public var contracts: Contracts
     /// The `[keeper]` table: store folder, keys, batching, fee cap and routing policy.
     public var keeper: Keeper
-    /// The `[metrics]` table: the Prometheus listen address and the readiness lag threshold.
-    public var metrics: Metrics
     /// The file it was loaded from.
     public var path: String
+    /// The tables owned by modules outside KeeperCore (`[metrics]` by KeeperOperations, `[api]` by KeeperAPI), by name,
+    /// as parsed from the file; a table absent from the file is absent here (its module applies its defaults).
+    public var sections: [String: any ConfigSection] = [:]
+    /// The module-owned section types this configuration was loaded with, in order (a reload uses the same).
+    public var sectionTypes: [any ConfigSection.Type] = []
+
+    /// The parsed `S` table, nil when the file (and the environment) did not set it.
+    public func section<S: ConfigSection>(_ type: S.Type) -> S? { sections[S.name] as? S }
 
     /// The environment-variable prefix of overrides: `EXPANSION_KEEPER_<SECTION>_<KEY>`.
     public static let envPrefix = "EXPANSION_KEEPER_"
@@ -168,15 +164,17 @@ public struct KeeperConfig: Sendable {
 
     /// Loads and validates `path` (with environment overrides); throws `.config` listing every problem.
     /// `checkKeys` also requires keystore/password_file (when not dry-run) and checks they are readable.
+    /// `sections` are the module-owned tables the caller composes (the CLI: all of them); a table of another
+    /// module is an unknown section.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            checkKeys: Bool = true) throws(EngineError) -> KeeperConfig {
+                            checkKeys: Bool = true, sections: [any ConfigSection.Type] = []) throws(EngineError) -> KeeperConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw .config([ConfigIssue(key: "file", message: "cannot read \(path): \(Self.ioReason(path))")])
         }
-        return try parse(text, path: path, environment: environment, checkKeys: checkKeys)
+        return try parse(text, path: path, environment: environment, checkKeys: checkKeys, sections: sections)
     }
 
     static func ioReason(_ path: String) -> String {
@@ -189,8 +187,8 @@ public struct KeeperConfig: Sendable {
 
     /// Parses and validates config text (`path` locates relative paths and names the file in messages).
     public static func parse(_ text: String, path: String, environment: [String: String] = [:],
-                             checkKeys: Bool = true) throws(EngineError) -> KeeperConfig {
-        var parser = ConfigParser(text: text, path: path, environment: environment)
+                             checkKeys: Bool = true, sections: [any ConfigSection.Type] = []) throws(EngineError) -> KeeperConfig {
+        var parser = ConfigParser(text: text, path: path, environment: environment, sectionTypes: sections)
         return try parser.run(checkKeys: checkKeys)
     }
 }
@@ -203,7 +201,8 @@ struct RawSetting {
     var fromEnv: String?
 }
 
-/// The allowed keys: section → key → default-presence. Unknown keys are errors.
+/// The allowed keys of KeeperCore's own tables: section → keys (the tables every layer reads). Module-owned tables
+/// (`ConfigSection`) add theirs at parse time. Unknown keys are errors.
 enum ConfigSchema {
     static let sections: [String: [String]] = [
         "chain": ["rpc_urls", "verify_rpc_urls", "chain_id", "confirmations", "poll_interval_ms", "start_block",
@@ -214,14 +213,13 @@ enum ConfigSchema {
                    "min_route_wei", "pause_file", "max_routed_per_day", "max_routed_per_day_wei", "max_routed_per_tx",
                    "max_routed_per_tx_wei", "simulate_from", "replace_after_blocks", "min_balance_eth",
                    "max_revert_attempts", "max_in_flight"],
-        "metrics": ["listen", "allow_remote", "ready_max_lag_blocks"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
 
     /// Why an `EXPANSION_KEEPER_…` variable that names no section looks like a misspelt override (nil when it
     /// looks like one of the tool's other variables, e.g. EXPANSION_KEEPER_PASSWORD_FILE): its first word is
     /// within two edits of a section name, or the rest is a config key without its section.
-    static func misspeltOverride(_ rest: String) -> String? {
+    static func misspeltOverride(_ rest: String, sections: [String: [String]]) -> String? {
         let names = sections.keys.sorted()
         let expected = "expected EXPANSION_KEEPER_<SECTION>_<KEY> with SECTION one of \(names.map { $0.uppercased() }.joined(separator: ", "))"
         let first = String(rest.prefix { $0 != "_" })
@@ -255,12 +253,18 @@ struct ConfigParser {
     let text: String
     let path: String
     let environment: [String: String]
+    let sectionTypes: [any ConfigSection.Type]
+    /// Every allowed table and its keys: KeeperCore's and the composed modules'.
+    let schema: [String: [String]]
     var issues: [ConfigIssue] = []
     var settings: [String: RawSetting] = [:]  // "section.key"
     var lines: [String: Int] = [:]
 
-    init(text: String, path: String, environment: [String: String]) {
-        self.text = text; self.path = path; self.environment = environment
+    init(text: String, path: String, environment: [String: String], sectionTypes: [any ConfigSection.Type] = []) {
+        self.text = text; self.path = path; self.environment = environment; self.sectionTypes = sectionTypes
+        var schema = ConfigSchema.sections
+        for t in sectionTypes { schema[t.name] = t.keys }
+        self.schema = schema
         lines = Self.keyLines(text)
     }
 
@@ -312,8 +316,9 @@ struct ConfigParser {
         }
         for key in root.keys.sorted() {
             guard let value = root[key] else { continue }
-            guard let allowed = ConfigSchema.sections[key] else {
-                issues.append(ConfigIssue(key: key, line: lines[key], message: "unknown section (expected one of [chain], [contracts], [keeper], [metrics])"))
+            guard let allowed = schema[key] else {
+                let known = schema.keys.sorted().map { "[\($0)]" }.joined(separator: ", ")
+                issues.append(ConfigIssue(key: key, line: lines[key], message: "unknown section (expected one of \(known))"))
                 continue
             }
             guard let table = value.table else {
@@ -338,13 +343,13 @@ struct ConfigParser {
         for (name, value) in environment.sorted(by: { $0.key < $1.key })
         where name.hasPrefix(KeeperConfig.envPrefix) && name != KeeperConfig.passwordFileVariable {
             let rest = name.dropFirst(KeeperConfig.envPrefix.count).lowercased()
-            guard let section = ConfigSchema.sections.keys.first(where: { rest.hasPrefix($0 + "_") }) else {
-                if let problem = ConfigSchema.misspeltOverride(String(rest)) { issues.append(ConfigIssue(key: name, message: problem)) }
+            guard let section = schema.keys.first(where: { rest.hasPrefix($0 + "_") }) else {
+                if let problem = ConfigSchema.misspeltOverride(String(rest), sections: schema) { issues.append(ConfigIssue(key: name, message: problem)) }
                 continue
             }
             let key = String(rest.dropFirst(section.count + 1))
             let full = "\(section).\(key)"
-            guard ConfigSchema.sections[section]?.contains(key) == true else {
+            guard schema[section]?.contains(key) == true else {
                 issues.append(ConfigIssue(key: name, message: "unknown override: [\(section)] has no key \(key)"))
                 continue
             }
@@ -600,12 +605,13 @@ struct ConfigParser {
         let maxInFlight = uint("keeper.max_in_flight", default: 4, range: 1...256)
         let simulateFrom = settings["keeper.simulate_from"] == nil ? Address?.none : address("keeper.simulate_from")
 
-        // [metrics]
-        let listen = string("metrics.listen", required: false) ?? "127.0.0.1:9464"
-        let allowRemote = bool("metrics.allow_remote", default: false)
-        let readyLag = uint("metrics.ready_max_lag_blocks", default: 10, range: 0...1_000_000)
-        do { _ = try MetricsListen.parse(listen, allowRemote: allowRemote ?? false) } catch {
-            if case let .config(found) = error { for i in found { issue(i.key, i.message) } }
+        // The module-owned tables present in the file or the environment, each parsed by its own module.
+        var owned: [String: any ConfigSection] = [:]
+        for t in sectionTypes where lines[t.name] != nil || settings.keys.contains(where: { $0.hasPrefix(t.name + ".") }) {
+            var reader = ConfigSectionReader(parser: self, section: t.name)
+            let parsed = t.parse(&reader)
+            issues = reader.parser.issues
+            if let parsed { owned[t.name] = parsed }
         }
 
         guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
@@ -626,7 +632,7 @@ struct ConfigParser {
                           replaceAfterBlocks: replaceAfter, maxRoutedPerTxWei: perTx,
                           minBalanceWei: minBalance ?? KeeperConfig.defaultMinBalanceWei, maxRevertAttempts: Int(maxReverts),
                           maxInFlight: Int(maxInFlight)),
-            metrics: .init(listen: listen, allowRemote: allowRemote ?? false, readyMaxLagBlocks: readyLag ?? 10), path: path)
+            path: path, sections: owned, sectionTypes: sectionTypes)
     }
 }
 
@@ -653,9 +659,8 @@ extension KeeperConfig {
         out += "replace_after_blocks = \(keeper.replaceAfterBlocks)\n"
         out += "min_balance_eth = \(q(KeeperConfig.formatTokenAmount(keeper.minBalanceWei)))\n"
         out += "max_revert_attempts = \(keeper.maxRevertAttempts)\nmax_in_flight = \(keeper.maxInFlight)\n"
-        out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (plan simulates from the keystore's address)")\n\n"
-        out += "[metrics]\nlisten = \(q(metrics.listen))\nallow_remote = \(metrics.allowRemote)\n"
-        out += "ready_max_lag_blocks = \(metrics.readyMaxLagBlocks)\n"
+        out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (plan simulates from the keystore's address)")\n"
+        for t in sectionTypes { out += "\n" + t.render(any: sections[t.name]) }
         return out
     }
 }

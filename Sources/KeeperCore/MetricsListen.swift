@@ -25,30 +25,33 @@ public struct MetricsListen: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `host:port` / `[v6]:port` (`localhost` means 127.0.0.1) and applies the loopback rule.
     /// Errors are `.config` issues on the key `metrics.listen` and say what to do.
-    public static func parse(_ text: String, allowRemote: Bool) throws(EngineError) -> MetricsListen {
+    /// `section` names the table whose `listen` it is (`[api]` shares the rule) and `what` what a remote address exposes.
+    public static func parse(_ text: String, allowRemote: Bool, section: String = "metrics",
+                             what: String = "metrics") throws(EngineError) -> MetricsListen {
+        func listenError(_ message: String) -> EngineError { .config([ConfigIssue(key: "\(section).listen", message: message)]) }
         var hostPart: Substring, portPart: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw .listen("\"\(text)\": expected [IPv6]:port")
+                throw listenError("\"\(text)\": expected [IPv6]:port")
             }
             hostPart = text[text.index(after: text.startIndex)..<close]
             portPart = text[text.index(close, offsetBy: 2)...]
         } else {
             guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
-                throw .listen("\"\(text)\": expected host:port, e.g. 127.0.0.1:9464 (IPv6 as [::1]:9464)")
+                throw listenError("\"\(text)\": expected host:port, e.g. 127.0.0.1:9464 (IPv6 as [::1]:9464)")
             }
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
         }
-        guard let port = UInt16(portPart) else { throw .listen("\"\(text)\": port \"\(portPart)\" is not 0...65535") }
+        guard let port = UInt16(portPart) else { throw listenError("\"\(text)\": port \"\(portPart)\" is not 0...65535") }
         var host = String(hostPart)
         if host == "localhost" { host = "127.0.0.1" }
         guard Self.isIPLiteral(host) else {
-            throw .listen("\"\(text)\": \"\(host)\" is not an IP address (use 127.0.0.1, ::1 or an interface address)")
+            throw listenError("\"\(text)\": \"\(host)\" is not an IP address (use 127.0.0.1, ::1 or an interface address)")
         }
         let listen = MetricsListen(host: host, port: port)
         if !listen.isLoopback && !allowRemote {
-            throw .listen("\"\(text)\" is not a loopback address; set [metrics] allow_remote = true to expose metrics beyond this host")
+            throw listenError("\"\(text)\" is not a loopback address; set [\(section)] allow_remote = true to expose \(what) beyond this host")
         }
         return listen
     }

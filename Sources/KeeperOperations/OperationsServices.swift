@@ -135,12 +135,14 @@ public final class OperationsSampler: Service, @unchecked Sendable {
 public final class ReloadOnHangup: Service, Sendable {
     let path: String
     let running: String
+    let sectionTypes: [any ConfigSection.Type]
     let apply: @Sendable (KeeperConfig) -> Void
     let logger: Logger
 
     /// Reloads `path`; `running` is the running config's rendering (to name changed keys).
     public init(path: String, running: KeeperConfig, logger: Logger, apply: @escaping @Sendable (KeeperConfig) -> Void) {
-        self.path = path; self.running = running.renderTOML(); self.logger = logger; self.apply = apply
+        self.path = path; self.running = running.renderTOML()
+        self.sectionTypes = running.sectionTypes; self.logger = logger; self.apply = apply
     }
 
     /// Runs until graceful shutdown.
@@ -157,7 +159,7 @@ public final class ReloadOnHangup: Service, Sendable {
     /// One reload (tests call it directly).
     public func reload() {
         do {
-            let cfg = try KeeperConfig.load(path: path, checkKeys: false)
+            let cfg = try KeeperConfig.load(path: path, checkKeys: false, sections: sectionTypes)
             apply(cfg)
             let changed = Self.changedKeys(running, cfg.renderTOML())
             logger.notice("SIGHUP: configuration re-read", metadata: [

@@ -17,7 +17,7 @@ struct KeeperOptions: ParsableArguments {
 
     /// Loads and validates the config (the key checks are for `run`/`config check` only).
     func load(checkKeys: Bool = false) throws -> KeeperConfig {
-        do { return try KeeperConfig.load(path: config, checkKeys: checkKeys) } catch {
+        do { return try KeeperConfig.load(path: config, checkKeys: checkKeys, sections: ConfigSections.all) } catch {
             throw CLIError(firstLine("\(error)"))
         }
     }
@@ -89,7 +89,7 @@ struct ConfigCommand: AsyncParsableCommand {
 /// Loads `path`; on config errors prints every one of them on stderr (one line each, naming its key) and exits 1.
 func loadConfigPrintingEveryIssue(_ path: String, checkKeys: Bool) throws -> KeeperConfig {
     do {
-        return try KeeperConfig.load(path: path, checkKeys: checkKeys)
+        return try KeeperConfig.load(path: path, checkKeys: checkKeys, sections: ConfigSections.all)
     } catch let EngineError.config(issues) {
         for i in issues { FileHandle.standardError.write(Data((i.description + "\n").utf8)) }
         throw ExitCode.failure

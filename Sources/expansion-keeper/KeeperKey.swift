@@ -53,7 +53,7 @@ struct KeeperKey: TransactionSigning {
     /// `load`'s, which knows `--password-file`, the environment and the systemd credential (the config's own check
     /// would demand `password_file`). Errors are the config's first line.
     static func config(_ path: String) throws -> KeeperConfig {
-        do { return try KeeperConfig.load(path: path, checkKeys: false) } catch { throw CLIError(firstLine("\(error)")) }
+        do { return try KeeperConfig.load(path: path, checkKeys: false, sections: ConfigSections.all) } catch { throw CLIError(firstLine("\(error)")) }
     }
 }
 

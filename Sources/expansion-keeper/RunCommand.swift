@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func serve(logger: Logger) async throws {
-        let cfg = try KeeperConfig.load(path: config, checkKeys: true)
+        let cfg = try KeeperConfig.load(path: config, checkKeys: true, sections: ConfigSections.all)
         let ops = try reporting { try OperationsStack(config: cfg, version: ExpansionKeeper.version, logger: logger, serve: !exitWhenCaughtUp) }
         if dryRun { ops.monitor.configured(dryRun: true) }
         let bindings = try reporting { try Bindings(config: cfg) }

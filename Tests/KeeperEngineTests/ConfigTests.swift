@@ -46,7 +46,7 @@ final class ConfigTests: XCTestCase {
         let path = dir.appendingPathComponent("k.toml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         do {
-            _ = try KeeperConfig.load(path: path, environment: env)
+            _ = try KeeperConfig.load(path: path, environment: env, sections: [MetricsSettings.self])
             return []
         } catch {
             guard case let .config(list) = error else { throw error }
@@ -57,7 +57,7 @@ final class ConfigTests: XCTestCase {
     func testGoodConfigLoadsWithDefaultsAndRedactsSecrets() throws {
         XCTAssertEqual(try issues(good()), [])
         let path = dir.appendingPathComponent("k.toml").path
-        let cfg = try KeeperConfig.load(path: path, environment: ["EXPANSION_KEEPER_KEEPER_MAX_BATCH": "7"])
+        let cfg = try KeeperConfig.load(path: path, environment: ["EXPANSION_KEEPER_KEEPER_MAX_BATCH": "7"], sections: [MetricsSettings.self])
         XCTAssertEqual(cfg.keeper.maxBatch, 7, "environment override")
         XCTAssertEqual(cfg.chain.reorgWindow, 256)
         XCTAssertEqual(cfg.keeper.dataDir, dir.appendingPathComponent("data").standardizedFileURL.path, "relative to the config file")
@@ -88,7 +88,7 @@ final class ConfigTests: XCTestCase {
         """
         let path = dir.appendingPathComponent("k.toml").path
         XCTAssertEqual(try issues(good(append: keys)), [])
-        let cfg = try KeeperConfig.load(path: path, environment: [:])
+        let cfg = try KeeperConfig.load(path: path, environment: [:], sections: [MetricsSettings.self])
         XCTAssertEqual(cfg.keeper.replaceAfterBlocks, 5)
         XCTAssertEqual(cfg.keeper.maxRoutedPerDayWei, try UInt256(decimal: "1000500000000000000000"))
         XCTAssertEqual(cfg.keeper.maxRoutedPerTxWei, UInt256(UInt64(1)))

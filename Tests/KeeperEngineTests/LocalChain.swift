@@ -168,7 +168,7 @@ struct Keeper {
     let ingestor: Ingestor
 
     init(configPath: String) throws {
-        config = try KeeperConfig.load(path: configPath, environment: [:])
+        config = try KeeperConfig.load(path: configPath, environment: [:], sections: [MetricsSettings.self])
         let bindings = try Bindings(config: config)
         store = try KeeperStore(directory: config.keeper.dataDir)
         let chain = try RPCChainReader(urls: config.chain.rpcURLs, maxLogsRange: config.chain.maxLogsRange)

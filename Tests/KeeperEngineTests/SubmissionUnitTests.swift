@@ -97,7 +97,7 @@ final class SubmissionUnitTests: XCTestCase {
         dry_run = true
         \(keeperKeys)
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        return try KeeperConfig.load(path: path, environment: [:])
+        return try KeeperConfig.load(path: path, environment: [:], sections: [MetricsSettings.self])
     }
 
     func testCapsAdmitAPrefixAndSayWhy() throws {

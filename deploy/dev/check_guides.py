@@ -7,7 +7,8 @@ The guides are README.md, deploy/docs/*.md and every README.md under deploy/, AB
             heading of the target (or of the same file); repository paths named in the text
             (`deploy/dev/test.sh`, `Tests/Support/submit_oracle.py`, …) exist.
   config    every config key named as `section.key`, `[section] key`, EXPANSION_KEEPER_<SECTION>_<KEY> or in a
-            ```toml block is a key the code accepts (ConfigSchema in Sources/KeeperCore/KeeperConfig.swift);
+            ```toml block is a key the code accepts (ConfigSchema in Sources/KeeperCore/KeeperConfig.swift and
+            each module's ConfigSection, e.g. Sources/KeeperOperations/MetricsSettings.swift);
             the operator guide's config reference lists exactly those keys, and (when the binary runs) its
             defaults are the ones `config check` prints.
   metrics   every expansion_keeper_* name exists (Tests/Operations/golden_metrics.txt, else Sources/), and the
@@ -151,6 +152,16 @@ def config_schema(root):
     schema = {}
     for sec, keys in re.findall(r"\"(\w+)\":\s*\[([^\]]*)\]", m.group(1)):
         schema[sec] = set(re.findall(r"\"(\w+)\"", keys))
+    # Module-owned tables (ConfigSection conformances): `static let name = "…"` and `static let keys = [...]`.
+    sources = root / "Sources"
+    for path in sorted(sources.rglob("*.swift")) if sources.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        if "ConfigSection" not in text:
+            continue
+        name = re.search(r"static let name = \"(\w+)\"", text)
+        keys = re.search(r"static let keys = \[([^\]]*)\]", text)
+        if name and keys:
+            schema[name.group(1)] = set(re.findall(r"\"(\w+)\"", keys.group(1)))
     return schema
 
 
