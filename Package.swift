@@ -6,6 +6,7 @@
 //   2  EthereumSigning   JSONRPC
 //   2  KeeperStore (SQLite via GRDB)
 //   3  KeeperCore → KeeperIngest → KeeperPlanning → KeeperSubmission → KeeperOperations (one responsibility each)
+//   3  KeeperAPI (the stakers' API and app; reads KeeperStore, needs only KeeperCore)
 //   4  expansion-keeper (CLI)
 //   -  KeeperBench (benchmarks), KeeperFuzz (libFuzzer, opt-in)
 import PackageDescription
@@ -81,12 +82,26 @@ var targets: [Target] = [
         ],
         swiftSettings: strict),
 
+    // 3f KeeperAPI: the stakers' read API and app over Hummingbird 2 (reads the store; owns [api]).
+    .target(
+        name: "KeeperAPI",
+        dependencies: [
+            "EthereumCore", "KeeperStore", "KeeperCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict),
+
     // Layer 4: the operator CLI and daemon.
     .executableTarget(
         name: "expansion-keeper",
         dependencies: [
             "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC",
-            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations",
+            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations", "KeeperAPI",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
@@ -100,8 +115,10 @@ var targets: [Target] = [
         name: "KeeperBench",
         dependencies: [
             "KeeperTesting", "EthereumCore", "EthereumABI", "EthereumSigning", "JSONRPC", "COpenSSL", "CSecp256k1",
-            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations",
+            "KeeperStore", "KeeperCore", "KeeperIngest", "KeeperPlanning", "KeeperSubmission", "KeeperOperations", "KeeperAPI",
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
         swiftSettings: strict),
 
@@ -122,6 +139,11 @@ var targets: [Target] = [
                                "KeeperSubmission", "KeeperOperations",
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                swiftSettings: strict),
+    .testTarget(name: "APITests",
+                dependencies: ["EthereumCore", "KeeperStore", "KeeperCore", "KeeperAPI",
+                               .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["KeeperTesting", "EthereumCore", "expansion-keeper"], swiftSettings: strict),
@@ -156,6 +178,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // The stakers' API and app (KeeperAPI): Hummingbird 2 on SwiftNIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: targets
 )

@@ -7,6 +7,7 @@ enum Schema {
     static let all: [(name: String, sql: String)] = [
         ("2026-11-29 v1 keeper schema", v1),
         ("2026-12-06 v2 claims identified by block hash", v2),
+        ("2026-12-06 v3 stakers' contributions by staker", v3),
     ]
 
     static func migrator(upTo count: Int = all.count) -> DatabaseMigrator {
@@ -106,5 +107,10 @@ enum Schema {
     WHERE routed = 1 OR reason NOT IN (4, 5);
     ALTER TABLE transactions ADD COLUMN mined_block_hash BLOB;
     CREATE INDEX transactions_by_mined_block ON transactions (mined_block) WHERE mined_block IS NOT NULL;
+    """
+
+    // v3 (issue 18): the public API lists one staker's treasury events newest first, a page at a time.
+    static let v3 = """
+    CREATE INDEX treasury_events_by_staker ON treasury_events (staker, block_number, log_index);
     """
 }

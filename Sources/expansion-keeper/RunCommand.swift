@@ -1,7 +1,9 @@
 import ArgumentParser
+import EthereumCore
 import EthereumSigning
 import Foundation
 import JSONRPC
+import KeeperAPI
 import KeeperCore
 import KeeperIngest
 import KeeperOperations
@@ -80,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
                                         settings: SubmissionSettings(config: cfg), treasury: cfg.contracts.treasury,
                                         keeper: keeper, interval: ops.sampleInterval, logger: logger)
         }
+        if let api = cfg.api, !exitWhenCaughtUp {
+            others.append(try await Self.apiServer(api, config: cfg, store: store, chain: chain, ops: ops, logger: logger))
+        }
         var configuration = ServiceGroupConfiguration(
             services: ops.services(ingest: service, others: others, sampler: sampler),
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -89,6 +94,31 @@ struct RunCommand: AsyncParsableCommand {
         configuration.maximumGracefulShutdownDuration = Self.gracefulShutdownLimit
         let group = ServiceGroup(configuration: configuration)
         try await reportingAsync { try await group.run() }
+    }
+
+    /// The stakers' API and app (`[api]`): the treasury's reward token is read from the treasury itself, once.
+    static func apiServer(_ api: APISettings, config cfg: KeeperConfig, store: KeeperStore, chain: RPCChainReader,
+                          ops: OperationsStack, logger: Logger) async throws -> APIServer {
+        let selector = Array(Keccak256.hash(text: "reward_token()").bytes.prefix(4))
+        let token: Address
+        let answer = try await reportingAsync { try await chain.call(from: nil, to: cfg.contracts.treasury, data: selector) }
+        switch answer {
+        case let .returned(word) where word.count == 32 && word.prefix(12).allSatisfy({ $0 == 0 }):
+            token = try Address(word.suffix(20))
+        default:
+            throw CLIError("api: the treasury \(cfg.contracts.treasury.checksummed) did not answer reward_token() with an address "
+                           + "(contracts.treasury must be the ExpansionTreasury)")
+        }
+        let confirmations: UInt64 = if case let .blocks(n) = cfg.chain.confirmations { n } else { 0 }
+        let facts = APIFacts(chainID: cfg.chain.chainID, treasury: cfg.contracts.treasury, rewardToken: token,
+                             staking: cfg.contracts.staking, confirmations: confirmations)
+        let webRoot = api.webRoot ?? APISettings.defaultWebRoot()
+        if webRoot == nil { logger.warning("api: no web root found (set [api] web_root); serving the API without the stakers' app") }
+        let health = ops.health
+        return APIServer(settings: api, facts: facts, store: store, webRoot: webRoot, logger: logger) {
+            let v = health.liveness()
+            return (v.ok, v.body)
+        }
     }
 
     /// How long graceful shutdown may take before the remaining services are cancelled.
