@@ -444,8 +444,10 @@ function init() {
   $("period").onchange = () => { S.capEdited = false; renderProposal(record()); };
   $("more").onclick = loadMore;
   $("lookup-form").onsubmit = (ev) => {
+    ev.preventDefault(); // the server's CSP has form-action 'none': navigate instead of submitting
     const v = $("lookup-address").value.trim();
-    if (!ADDRESS_RE.test(v)) { ev.preventDefault(); showError("That is not an address: expected 0x followed by 40 hexadecimal characters."); }
+    if (ADDRESS_RE.test(v)) location.assign(`./?address=${v}`);
+    else showError("That is not an address: expected 0x followed by 40 hexadecimal characters.");
   };
   for (const id of ["wallet-h", "actions-h"]) $(id).tabIndex = -1;
   render();
