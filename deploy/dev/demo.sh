@@ -7,7 +7,9 @@
 # treasury balance, `audit`, the submission counters — and checks the routed amounts against an
 # independent computation from the chain's logs (Tests/Support/submit_oracle.py).
 # It stops everything it started (also on failure or Ctrl-C). Idempotent; a fresh temp dir each run.
-# Options (env): DEMO_ROUNDS (claim rounds, default 8), DEMO_KEEP=1 keeps the temp dir, DEMO_BUILD_ARGS.
+# Options (env): DEMO_ROUNDS (claim rounds, default 8), DEMO_KEEP=1 keeps the temp dir, DEMO_BUILD_ARGS,
+# DEMO_API_PORT (the stakers' app's port, default any free one), DEMO_SERVE=1 keeps the keeper, its app and the chain
+# running after the demo until Ctrl-C (the default on a terminal).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -93,6 +95,11 @@ max_fee_per_gas_gwei = 50.0
 
 [metrics]
 listen = "127.0.0.1:0"
+
+[api]
+listen = "127.0.0.1:${DEMO_API_PORT:-0}"
+rpc_url = "$url"
+web_root = "$root/deploy/web"
 EOF
 }
 write_config 0x0000000000000000000000000000000000000000 0
@@ -189,5 +196,32 @@ for state, n in db.execute("SELECT state, COUNT(*) FROM transactions GROUP BY st
     print(f"store journal: {n} transaction(s) {state}")
 EOF
 grep -m 6 -E 'routing batch sent|confirmed; claims settled|would be skipped' "$work/keeper.log" | cut -c1-220
+say "the stakers' app and API (served by the keeper: [api] in keeper.toml)"
+app="$(grep -m 1 -o 'api listening on http://[0-9.:]*' "$work/keeper.log" | grep -o 'http://.*' || true)"
+[ -n "$app" ] || { echo "the keeper did not log its API address" >&2; exit 1; }
+"$py" - "$app" "$work/state.json" <<'EOF'
+import json, sys, urllib.request
+app, state = sys.argv[1], json.load(open(sys.argv[2]))
+get = lambda p: json.load(urllib.request.urlopen(app + p, timeout=5))
+stats = get("/api/v1/stats")
+print(f"stats: {stats['routes']} routes, {stats['skips']} skips, {stats['total_contributed_wei']} wei contributed, "
+      f"{stats['stakers_registered']} stakers registered, block {stats['block']}")
+total = 0
+for s in state["stakers"]:
+    me = get(f"/api/v1/stakers/{s['address']}")
+    items = get(f"/api/v1/stakers/{s['address']}/contributions?limit=500")["items"]
+    assert sum(int(i["contributed_wei"]) for i in items) == int(me["contributed_wei"]), (me, items)
+    total += int(me["contributed_wei"])
+    print(f"  {me['address']}: registered {me['registered']}, share {me['share_bps']} bps, contributed {me['contributed_wei']} wei, "
+          f"{me['routes']} routed, {me['skips']} skipped, {me['pending']} pending")
+assert total == int(stats["total_contributed_wei"]), (total, stats)
+page = urllib.request.urlopen(app + "/", timeout=5).read().decode()
+assert "<html" in page.lower(), page[:200]
+print(f"stakers' app: {app}/   (read-only view of a staker: {app}/?address={state['stakers'][0]['address']})")
+EOF
 echo
 echo "demo: ok"
+if [ "${DEMO_SERVE:-0}" = 1 ] || { [ -t 0 ] && [ -t 1 ] && [ "${CI:-}" != true ]; }; then
+  echo "the keeper and the local chain keep running: open $app/ in a browser (a wallet on chain 1337 at $url); Ctrl-C stops them"
+  wait "$keeper_pid" || true
+fi
