@@ -102,12 +102,12 @@ def test_stats_equal_the_chain(rig):
     assert stats["routes"] == view["routes"] and stats["skips"] == view["skips"]
     assert stats["total_contributed_wei"] == str(view["contributed"])
     assert stats["stakers_registered"] == sum(1 for s in view["stakers"].values() if s["share"] > 0)
-    assert view["routes"] >= 4 and view["skips"] >= 2
+    assert view["routes"] >= 6 and view["skips"] >= 1
 
 
 def test_stakers_and_contributions_equal_the_chain(rig):
     stats, view = settled(rig)
-    assert len(view["stakers"]) >= 3
+    assert len(view["stakers"]) >= 4
     for who, s in view["stakers"].items():
         for addr in (who, who.lower()):  # any case is accepted, the answer is EIP-55
             st = rig.api(f"/api/v1/stakers/{addr}")
@@ -140,9 +140,10 @@ def test_stakers_and_contributions_equal_the_chain(rig):
 
 def test_pagination_returns_every_item_once_and_csv_equals_json(rig):
     settled(rig)
+    paged = 0
     for s in rig.stakers:
         full = rig.api(f"/api/v1/stakers/{s['address']}/contributions?limit=500")["items"]
-        assert full, s["address"]
+        paged += bool(full)
         keys = [(i["claim_block"], i["claim_log_index"]) for i in full]
         assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
         assert rig.api(f"/api/v1/stakers/{s['address']}/contributions")["items"] == full[:50]
@@ -158,6 +159,7 @@ def test_pagination_returns_every_item_once_and_csv_equals_json(rig):
             for k in CSV_HEADER.split(","):
                 v = j[k]
                 assert r[k] == ("" if v is None else str(v)), (k, r, j)
+    assert paged >= 3
 
 
 def test_openapi_document_is_valid(rig):
@@ -170,8 +172,14 @@ def test_openapi_document_is_valid(rig):
     for p in ("/api/v1/stats", "/api/v1/stakers/{address}", "/api/v1/stakers/{address}/contributions",
               "/api/v1/openapi.json"):
         assert p in paths or p.replace("/api/v1", "") in paths, f"{p} not documented"
-    text = json.dumps(spec)
-    assert '"400"' in text and '"404"' in text and '"405"' in text and '"429"' in text, "errors not documented"
+    # errors are documented with the one error shape
+    err = spec["components"]["schemas"]["Error"]
+    assert err["required"] == ["error"] and set(err["properties"]["error"]["required"]) == {"code", "message"}
+    for p, item in spec["paths"].items():
+        codes = set(item["get"]["responses"])
+        assert {"200", "429"} <= codes, (p, codes)
+        if "{address}" in p:
+            assert "400" in codes, (p, codes)
 
 
 def test_schemathesis_finds_no_5xx_and_nothing_outside_the_schema(rig):
@@ -181,10 +189,10 @@ def test_schemathesis_finds_no_5xx_and_nothing_outside_the_schema(rig):
     checks = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
               "response_schema_conformance,negative_data_rejection,unsupported_method")
     r = subprocess.run([st, "run", f"{rig.base}/api/v1/openapi.json", "--url", rig.base, "--checks", checks,
-                        "--max-examples", "40", "--max-time", "100", "--seed", "18", "--workers", "2",
+                        "--max-examples", "40", "--max-time", "45", "--seed", "18", "--workers", "2",
                         "--generation-database", "none", "--request-timeout", "10", "--no-color",
                         "--suppress-health-check", "all",
-                        "--report", "junit", "--report-dir", out], capture_output=True, text=True, timeout=170,
+                        "--report", "junit", "--report-dir", out], capture_output=True, text=True, timeout=120,
                        cwd=ROOT)
     open(os.path.join(out, "output.txt"), "w").write(r.stdout + r.stderr)
     assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
@@ -196,8 +204,14 @@ def raw_request(rig, line: bytes, headers: bytes = b"") -> tuple[int, bytes, byt
     with socket.create_connection((u.hostname, u.port), timeout=10) as s:
         s.sendall(line + b"\r\nHost: " + f"{u.hostname}:{u.port}".encode() + b"\r\n" + headers + b"Connection: close\r\n\r\n")
         data = b""
-        while chunk := s.recv(65536):
-            data += chunk
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+        except ConnectionResetError:
+            # the server answered and closed before reading all we sent (an overlong head): the kernel resets
+            # the connection after the answer arrived; the answer is what counts
+            if not data:
+                raise
     assert data, f"no answer to {line[:80]!r}: the connection was dropped"
     head, _, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -242,7 +256,7 @@ def test_hostile_paths_get_4xx(rig, path):
     status, head, body = raw_request(rig, f"GET {path} HTTP/1.1".encode("latin-1"))
     assert 400 <= status < 500, (path, status, body[:300])
     assert b"root:x:" not in body
-    if path.startswith("/api/"):
+    if path.startswith("/api/") and path.isascii():  # raw non-ASCII bytes are not HTTP: the parser's bare 400
         err = json.loads(body)["error"]
         assert isinstance(err["code"], str) and isinstance(err["message"], str) and err["message"]
     if "/stakers/0x" in path and "contributions" not in path and path.count("/") == 4:
@@ -258,10 +272,11 @@ def test_other_methods_get_405_with_allow(rig, method):
 
 
 def test_overlong_request_line_and_headers_are_answered(rig):
-    status, _, _ = raw_request(rig, b"GET /api/v1/stats?" + b"a" * 70_000 + b" HTTP/1.1")
-    assert status == 414
-    status, _, _ = raw_request(rig, b"GET /api/v1/stats HTTP/1.1", b"X-Big: " + b"b" * 70_000 + b"\r\n")
-    assert status == 431
+    for n in (17_000, 70_000):  # over the 8 KB request line and the 16 KB head
+        status, _, body = raw_request(rig, b"GET /api/v1/stats?" + b"a" * n + b" HTTP/1.1")
+        assert status == 414 and json.loads(body)["error"]["code"], body
+        status, _, body = raw_request(rig, b"GET /api/v1/stats HTTP/1.1", b"X-Big: " + b"b" * n + b"\r\n")
+        assert status == 431 and json.loads(body)["error"]["code"], body
 
 
 def test_reads_are_cacheable_and_cors_open(rig):

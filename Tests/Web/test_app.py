@@ -316,12 +316,13 @@ def test_read_only_view(rig, browser):
     check_screen(page, "10-read-only")
     assert any(r.startswith(f"POST {rig.url}") for r in guard.seen), "the read-only view made no chain read"
 
-    # a skipped contribution is explained in words (the background staker without allowance)
-    skipper = rig.stakers[2]["address"]
+    # a skipped contribution is explained in words (the staker who revoked while a route was in flight)
+    skipper = rig.stakers[3]["address"]
     page.goto(f"{rig.base}/?address={skipper}")
     first = tid(page, "contribution-row").first
     expect(first).to_have_attribute("data-kind", "skipped")
     expect(first).to_contain_text("allowance")
+    first.scroll_into_view_if_needed()
     check_screen(page, "11-read-only-skips")
 
     # a malformed address is refused in words

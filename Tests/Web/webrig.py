@@ -178,7 +178,9 @@ def running_rig(tmp: pathlib.Path):
         state = sc.cmd_deploy(d, types.SimpleNamespace(emission=10**18, cooldown=None, keeper=keeper_addr,
                                                          no_treasury=False))
         d.send(sc.DEPLOYER_KEY, keeper_addr, b"", gas=21_000, value=10 * 10**18)
-        for shares, allowance in (("10000,5000", "max"), ("7500", "0")):
+        # full share, half share, no allowance (its claims wait: the keeper sends nothing it sees would be skipped),
+        # and one whose allowance is revoked while a route is in the pool (a skip on chain: RouteSkipped)
+        for shares, allowance in (("10000,5000", "max"), ("7500", "0"), ("2500", "max")):
             state = sc.cmd_stakers(d, state, types.SimpleNamespace(shares=shares, allowance=allowance, stake=10**21,
                                                                    wallet=0, treasury=None))
         claims = sc.cmd_claim(d, state, types.SimpleNamespace(only=None, rounds=2, advance=60, compound=False))["claims"]
@@ -230,9 +232,10 @@ web_root = "{WEB_ROOT}"
         rg = Rig(url=url, base=base, d=d, state=state, treasury=state["treasury"], vvv=state["vvv"],
                  staking=state["staking"], deploy_block=state["deploy_block"], confirmations=2, keeper=keeper_addr,
                  stakers=state["stakers"], claims=claims, log_path=log_path, config=str(cfg))
-        # The background stakers' claims: 2 stakers routed, 1 skipped for want of allowance.
-        wait_for(lambda: (lambda s: s["routes"] + s["skips"] >= len(claims))(rg.api("/api/v1/stats")), 90,
-                 "the keeper to route or skip the background claims")
+        # The background stakers' claims: 3 stakers × 2 rounds routed; the one without allowance waits.
+        wait_for(lambda: rg.api("/api/v1/stats")["routes"] >= 6, 90, "the keeper to route the background claims")
+        skip_on_chain(rg, state["stakers"][3])
+        wait_for(lambda: rg.api("/api/v1/stats")["skips"] >= 1, 60, "the keeper to record the skip")
         yield rg
     finally:
         if keeper is not None and keeper.poll() is None:
@@ -248,6 +251,46 @@ web_root = "{WEB_ROOT}"
             chain.wait(10)
         except subprocess.TimeoutExpired:
             chain.kill()
+
+
+def skip_on_chain(rg: Rig, staker: dict) -> None:
+    """A RouteSkipped on chain, as it happens in life: the staker claims, the keeper simulates the route (fine) and
+    broadcasts it, and the staker's revoke (approve 0, a higher tip) is mined first in the same block, so the route
+    skips the claim with NO_ALLOWANCE. Mining is held (automine and interval mining off) for the race."""
+    rpc, key = rg.d.rpc, int(staker["private_key"], 16)
+    rpc.call("evm_setIntervalMining", 0)
+    rpc.call("evm_setAutomine", False)
+    try:
+        rpc.call("evm_increaseTime", 60)
+        rg.d.mine = True
+        claim_rc = rg.d.transact(key, "MockVeniceStaking", rg.staking, "claim")
+        rg.d.mine = False
+        assert sc.claims_in(rg.d, {"staking": rg.staking}, claim_rc)
+        rpc.call("evm_mine", {"blocks": rg.confirmations})
+
+        def keeper_tx():
+            for sender, txs in rpc.call("txpool_content")["pending"].items():
+                if sender.lower() == rg.keeper.lower():
+                    return next(iter(txs.values()))
+            return None
+
+        route = wait_for(keeper_tx, 60, "the keeper's route in the pool")
+        nonce = hexint(rpc.call("eth_getTransactionCount", staker["address"], "pending"))
+        tip = hexint(route.get("maxPriorityFeePerGas") or route["gasPrice"]) * 10 + 10**9
+        tx = {"type": 2, "chainId": CHAIN_ID, "nonce": nonce, "gas": 100_000, "maxFeePerGas": tip * 2,
+              "maxPriorityFeePerGas": tip, "value": 0, "to": rg.vvv,
+              "data": rg.d.abis["MockVVV"].encode_call("approve", rg.treasury, 0)}
+        revoke = rpc.call("eth_sendRawTransaction", "0x" + sign_tx(key.to_bytes(32, "big"), tx).hex())
+        rpc.call("evm_mine")
+        rc = rpc.call("eth_getTransactionReceipt", route["hash"])
+        assert rc is not None and rc["status"] == "0x1", rc
+        assert rpc.call("eth_getTransactionReceipt", revoke)["blockNumber"] == rc["blockNumber"]
+        skipped = "0x" + rg.d.abis["ExpansionTreasury"].topic0("RouteSkipped").hex()
+        assert any(lg["topics"][0] == skipped for lg in rc["logs"]), "the route did not skip the claim"
+    finally:
+        rg.d.mine = False
+        rpc.call("evm_setAutomine", True)
+        rpc.call("evm_setIntervalMining", 1000)
 
 
 # ------------------------------------------------------------------ browser
