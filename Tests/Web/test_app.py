@@ -17,7 +17,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from webrig import EXPLORER, TestWallet, axe_serious, new_context, screenshot, wait_for
+from webrig import EXPLORER, TestWallet, axe_serious, close_context, new_context, screenshot, wait_for
 
 CONFIRM_TIMEOUT = 30_000
 
@@ -34,7 +34,7 @@ def app(rig, browser):
     yield {"page": page, "wallet": wallet, "staker": staker, "guard": guard, "errors": errors}
     assert guard.foreign == [], f"requests outside the app's origin and the chain RPC: {guard.foreign}"
     assert errors == [], f"uncaught errors in the page: {errors}"
-    ctx.close()
+    close_context(ctx)
 
 
 def tid(page, name):
@@ -283,7 +283,7 @@ def test_keyboard_only(rig, browser):
     assert rig.allowance(staker["address"]) == 0
     check_screen(page, "09-keyboard")
     assert guard.foreign == [], guard.foreign
-    ctx.close()
+    close_context(ctx)
 
 
 def test_read_only_view(rig, browser):
@@ -329,4 +329,4 @@ def test_read_only_view(rig, browser):
     page.goto(f"{rig.base}/?address=0x1234")
     expect(tid(page, "error")).to_contain_text("That is not an address")
     assert guard.foreign == [], guard.foreign
-    ctx.close()
+    close_context(ctx)

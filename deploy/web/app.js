@@ -178,6 +178,14 @@ function render() {
   $("actions").hidden = !me || wrong;
   if (!S.view) return;
   $("record-h").textContent = me ? "Your registration" : "Registration";
+  const loaded = !!S.api || S.chain.share !== undefined;
+  $("record").setAttribute("aria-busy", String(!loaded));
+  if (!loaded) { // nothing known yet: no value and no data-* hook rather than a wrong one
+    for (const id of ["registered", "share", "since", "contributed", "balance", "allowance", "pending-rewards", "counts"]) $(id).textContent = "…";
+    for (const [id, k] of [["registered", "value"], ["share", "bps"], ["contributed", "wei"]]) delete $(id).dataset[k];
+    $("record-note").textContent = "Loading…";
+    return;
+  }
   const r = record(), c = S.chain, a = S.api || {};
   const reg = $("registered");
   reg.dataset.value = String(r.registered);
@@ -204,7 +212,9 @@ function render() {
 
   // contributions
   const items = [...S.items.values()].sort((x, y) => y.claim_block - x.claim_block || y.claim_log_index - x.claim_log_index);
-  $("contributions").replaceChildren(...items.map(row));
+  // rebuilt only when the list changed, so a refresh never takes the focus from a link in a row
+  const sig = items.map((it) => `${it.claim_block}:${it.claim_log_index}:${it.kind}:${it.tx_hash}`).join() + (st && st.explorer_url);
+  if (sig !== S.rowsSig) { S.rowsSig = sig; $("contributions").replaceChildren(...items.map(row)); }
   $("history-note").textContent = items.length ? "" : "No contributions yet: rewards appear here once the keeper has routed or skipped them.";
   $("more").hidden = !S.cursor;
   $("csv").href = `/api/v1/stakers/${encodeURIComponent(S.view)}/contributions?format=csv`;
