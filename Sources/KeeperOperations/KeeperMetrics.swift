@@ -1,7 +1,7 @@
 // KeeperOperations — what an operator sees of the running keeper: the Prometheus
 // metrics (this file), the /metrics + /healthz + /readyz server, readiness, the systemd notify protocol
 // and the log format. Imports swift-metrics (the instrumentation API), swift-prometheus (the registry and
-// the text exposition — never hand-written), FlyingFox (HTTP) and swift-log; never the CLI.
+// the text exposition — never hand-written), Hummingbird (HTTP) and swift-log; never the CLI.
 import Foundation
 import KeeperStore
 import KeeperCore

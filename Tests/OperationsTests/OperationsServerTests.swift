@@ -111,7 +111,7 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertEqual(post.status, 405)
 
         await group.triggerGracefulShutdown()
-        try await run.value  // must not throw: FlyingFox's run() throwing after stop() is a clean exit
+        try await run.value  // must not throw: a graceful shutdown is a clean exit
     }
 
     func testASecondServerOnTheSamePortFailsWithTheKeyNamed() async throws {
