@@ -117,7 +117,7 @@ MAX_BPS: constant(uint256) = 10000
 # maximum of every argument, so these trade the largest batch against the fixed cost of a small one.
 MAX_CLAIMS: constant(uint256) = 100
 MAX_HEADERS: constant(uint256) = 16
-MAX_POOL_BYTES: constant(uint256) = 65536
+MAX_POOL_BYTES: constant(uint256) = 131072
 SMALL_WINDOW: constant(uint256) = 1024  # branch and extension nodes are <= 532 bytes
 
 # EIP-2935 block-hash history (Prague; on Base since Isthmus). Absent on many test chains.
@@ -378,7 +378,7 @@ def route_proven(
                 kind: uint256 = 0
                 vs: uint256 = 0
                 vl: uint256 = 0
-                kind, nib, expected, vs, vl = receipt_proof.walk(node, expected, key, key_len, nib)
+                kind, nib, expected, vs, vl = receipt_proof.step(node, expected, key, key_len, nib)
                 if kind == receipt_proof.INVALID:
                     break
                 if kind == receipt_proof.LEAF:

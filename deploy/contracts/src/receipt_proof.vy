@@ -12,7 +12,7 @@
         bytes (it answers "invalid" instead), and never overflows (every length it adds is < 2**24).
 
         Bounds (documented in deploy/contracts/README.md, "ProvenExpansionTreasury"):
-          MAX_NODE_BYTES  8192  one trie node, the leaf included: receipts up to 8,180 bytes
+          MAX_NODE_BYTES  4608  one trie node, the leaf included: receipts up to 4,596 bytes
           MAX_HEADER_BYTES 1024 one RLP block header (every Ethereum / OP Stack fork's header is < 700)
           MAX_PROOF_NODES 9     nodes per proof: the deepest receipts trie a tx index < 2**24 can produce
                                 (an 8-nibble key: 8 branch levels and a leaf)
@@ -25,7 +25,7 @@
         never part of a valid proof.
 """
 
-MAX_NODE_BYTES: constant(uint256) = 8192
+MAX_NODE_BYTES: constant(uint256) = 4608
 MAX_HEADER_BYTES: constant(uint256) = 1024
 MAX_PROOF_NODES: constant(uint256) = 9
 MAX_TX_INDEX: constant(uint256) = 16777216  # 2**24
@@ -146,110 +146,112 @@ def header_fields(header: Bytes[MAX_HEADER_BYTES]) -> (bool, uint256, bytes32):
 
 @pure
 @internal
-def walk(node: Bytes[MAX_NODE_BYTES], expected: bytes32, key: uint256, key_len: uint256, nib: uint256) -> (uint256, uint256, bytes32, uint256, uint256):
-    """step() of a node that must hash to `expected` (the reference from the node above, or the root)."""
-    if keccak256(node) != expected:
-        return INVALID, 0, empty(bytes32), 0, 0
-    return self.step(node, key, key_len, nib)
+def _str(w: uint256) -> (bool, uint256, uint256):
+    """(ok, header length, payload length) of an RLP string whose first byte is w's top byte; strings of
+    64 KiB or more, and lists, are refused."""
+    p: uint256 = w >> 248
+    if p < 128:
+        return True, 0, 1
+    if p <= 183:
+        return True, 1, unsafe_sub(p, 128)
+    if p == 184:
+        return True, 2, (w >> 240) & 255
+    if p == 185:
+        return True, 3, (w >> 232) & 65535
+    return False, 0, 0
 
 
 @pure
 @internal
-def step(node: Bytes[MAX_NODE_BYTES], key: uint256, key_len: uint256, nib: uint256) -> (uint256, uint256, bytes32, uint256, uint256):
+def _list(w: uint256) -> (bool, uint256, uint256):
+    """(ok, header length, payload length) of an RLP list whose first byte is w's top byte; lists of 64 KiB
+    or more, and strings, are refused."""
+    p: uint256 = w >> 248
+    if p < 192:
+        return False, 0, 0
+    if p <= 247:
+        return True, 1, unsafe_sub(p, 192)
+    if p == 248:
+        return True, 2, (w >> 240) & 255
+    if p == 249:
+        return True, 3, (w >> 232) & 65535
+    return False, 0, 0
+
+
+@pure
+@internal
+def step(node: Bytes[MAX_NODE_BYTES], expected: bytes32, key: uint256, key_len: uint256, nib: uint256) -> (uint256, uint256, bytes32, uint256, uint256):
     """
-    One node of a receipts-trie proof, already checked to hash to the expected reference by the caller.
+    One node of a receipts-trie proof; it must hash to `expected` (the receiptsRoot for the first node, then
+    the reference the node above returned).
     key/key_len: the key's nibbles (key_nibbles); nib: how many of them the nodes above consumed.
     Returns (kind, nibbles consumed after this node, next hash, value start, value length):
       DESCEND: branch or extension, continue with the node whose keccak is `next hash`;
       LEAF:    a leaf whose path ends the key exactly; its value (the receipt) is node[start : start + length];
-      INVALID: anything else (malformed RLP, a path that diverges from the key, a missing child, an inline
-               child, a key that ends at a branch).
+      INVALID: anything else (a node that does not hash to `expected`, malformed RLP, a path that diverges
+               from the key, a missing child, an inline child, a key that ends at a branch).
+    Once the hash matches, the node is a real trie node; parsing then reads only what the walk needs, but
+    still checks every position against the node's length (so arbitrary bytes are safe here too).
+    A branch is recognised by its first item (an empty string or a hash reference): the first item of a
+    leaf or extension is its hex-prefix path, a string of 1..5 bytes that is neither.
     """
     n: uint256 = len(node)
-    if n < 32 or key_len > 8 or nib > key_len:
+    if n < 32 or key_len > 8 or nib > key_len or keccak256(node) != expected:
         return INVALID, 0, empty(bytes32), 0, 0
     b: Bytes[MAX_NODE_BYTES + 32] = concat(node, empty(bytes32))
     ok: bool = False
-    is_list: bool = False
     hl: uint256 = 0
     pl: uint256 = 0
-    ok, is_list, hl, pl = self._hdr(convert(extract32(b, 0), uint256))
-    if not ok or not is_list or hl + pl != n:
+    ok, hl, pl = self._list(convert(extract32(b, 0), uint256))
+    if not ok or unsafe_add(hl, pl) != n:
         return INVALID, 0, empty(bytes32), 0, 0
-    target: uint256 = 17  # the branch child we want (none if the key is exhausted)
-    if nib < key_len:
-        target = (key >> (4 * (key_len - 1 - nib))) & 15
     pos: uint256 = hl
-    count: uint256 = 0
-    p0: uint256 = 0  # item 0: start, header length, payload length
+    first: uint256 = convert(extract32(b, pos), uint256) >> 248
+    if first == EMPTY_STRING or first == HASH_REF:
+        # branch: skip to the child at the key's next nibble; children are empty or hash references
+        if nib == key_len:
+            return INVALID, 0, empty(bytes32), 0, 0  # the key ends at a branch: never in a receipts trie
+        target: uint256 = (key >> (4 * (key_len - 1 - nib))) & 15
+        for j: uint256 in range(16):
+            if j == target:
+                break
+            q: uint256 = convert(extract32(b, pos), uint256) >> 248
+            if q == EMPTY_STRING:
+                pos = unsafe_add(pos, 1)
+            elif q == HASH_REF:
+                pos = unsafe_add(pos, 33)
+            else:
+                return INVALID, 0, empty(bytes32), 0, 0  # an inline child
+            if pos >= n:
+                return INVALID, 0, empty(bytes32), 0, 0
+        if convert(extract32(b, pos), uint256) >> 248 != HASH_REF or unsafe_add(pos, 33) > n:
+            return INVALID, 0, empty(bytes32), 0, 0  # missing child, or not a hash reference
+        return DESCEND, nib + 1, extract32(b, unsafe_add(pos, 1)), 0, 0
+
+    # leaf or extension: [hex-prefix path, value or reference]
     h0: uint256 = 0
     l0: uint256 = 0
-    p1: uint256 = 0  # item 1
+    ok, h0, l0 = self._str(convert(extract32(b, pos), uint256))
+    if not ok or l0 == 0 or l0 > 5:
+        return INVALID, 0, empty(bytes32), 0, 0  # a path of a <= 8-nibble key is 1..5 bytes
+    p1: uint256 = unsafe_add(pos, unsafe_add(h0, l0))
+    if p1 >= n:
+        return INVALID, 0, empty(bytes32), 0, 0
     h1: uint256 = 0
     l1: uint256 = 0
-    l1_list: bool = False
-    child_w: uint256 = 0   # the word at the target child
-    child_pos: uint256 = 0
-    child_len: uint256 = 0 # its total length (33 for a hash reference)
-    for i: uint256 in range(MAX_RLP_ITEMS + 1):
-        if pos == n:
-            break
-        if i == MAX_RLP_ITEMS:
-            return INVALID, 0, empty(bytes32), 0, 0  # more than 17 items
-        w: uint256 = convert(extract32(b, pos), uint256)
-        p: uint256 = w >> 248
-        il: uint256 = 0
-        if p == EMPTY_STRING:
-            hl = 1
-            pl = 0
-            is_list = False
-        elif p == HASH_REF:
-            hl = 1
-            pl = 32
-            is_list = False
-        else:
-            ok, is_list, hl, pl = self._hdr(w)
-            if not ok:
-                return INVALID, 0, empty(bytes32), 0, 0
-        il = hl + pl
-        if pos + il > n:
-            return INVALID, 0, empty(bytes32), 0, 0
-        if i == 0:
-            p0 = pos
-            h0 = hl
-            l0 = pl
-            if is_list:
-                return INVALID, 0, empty(bytes32), 0, 0  # a path or a child reference: never a list here
-        elif i == 1:
-            p1 = pos
-            h1 = hl
-            l1 = pl
-            l1_list = is_list
-        if i == target:
-            child_w = w
-            child_pos = pos
-            child_len = il
-        pos += il
-        count = i + 1
-
-    if count == 17:
-        if target == 17:
-            return INVALID, 0, empty(bytes32), 0, 0  # key ends at a branch: never in a receipts trie
-        if child_len != 33 or child_w >> 248 != HASH_REF:
-            return INVALID, 0, empty(bytes32), 0, 0  # missing child, or not a hash reference
-        return DESCEND, nib + 1, extract32(b, child_pos + 1), 0, 0
-    if count != 2 or l0 == 0 or l0 > 5:
-        return INVALID, 0, empty(bytes32), 0, 0  # a path of a <= 8-nibble key is 1..5 bytes
-    # hex-prefix path: the high nibble of its first byte is the flag (0/1 extension, 2/3 leaf; odd adds the
-    # low nibble as the path's first nibble)
-    first: uint256 = convert(extract32(b, p0 + h0), uint256) >> 248
+    ok, h1, l1 = self._str(convert(extract32(b, p1), uint256))
+    if not ok or unsafe_add(p1, unsafe_add(h1, l1)) != n:
+        return INVALID, 0, empty(bytes32), 0, 0  # the value is a string (an inline node would be a list)
+    # hex-prefix: the high nibble of the first byte is the flag (0/1 extension, 2/3 leaf; odd: the low nibble
+    # is the path's first nibble)
+    first = convert(extract32(b, unsafe_add(pos, h0)), uint256) >> 248
     flag: uint256 = first >> 4
     if flag > 3:
         return INVALID, 0, empty(bytes32), 0, 0
     path: uint256 = 0
     path_len: uint256 = 2 * (l0 - 1)
     if l0 > 1:
-        path = convert(extract32(b, p0 + h0 + 1), uint256) >> (256 - 8 * (l0 - 1))
+        path = convert(extract32(b, unsafe_add(pos, unsafe_add(h0, 1))), uint256) >> (256 - 8 * (l0 - 1))
     if flag & 1 == 1:
         path = path | ((first & 15) << (4 * path_len))
         path_len += 1
@@ -262,16 +264,14 @@ def step(node: Bytes[MAX_NODE_BYTES], key: uint256, key_len: uint256, nib: uint2
     if (key >> (4 * rest)) & ((1 << (4 * path_len)) - 1) != path:
         return INVALID, 0, empty(bytes32), 0, 0
     if flag >= 2:
-        # leaf: the path ends the key, the value is a string (the receipt)
-        if rest != 0 or l1_list:
+        # leaf: the path ends the key; its value is the receipt
+        if rest != 0:
             return INVALID, 0, empty(bytes32), 0, 0
-        if h1 == 0:
-            return LEAF, key_len, empty(bytes32), p1, 1
-        return LEAF, key_len, empty(bytes32), p1 + h1, l1
+        return LEAF, key_len, empty(bytes32), unsafe_add(p1, h1), l1
     # extension: a non-empty path to a hash reference
-    if path_len == 0 or l1_list or h1 != 1 or l1 != 32:
+    if path_len == 0 or h1 != 1 or l1 != 32:
         return INVALID, 0, empty(bytes32), 0, 0
-    return DESCEND, nib + path_len, extract32(b, p1 + 1), 0, 0
+    return DESCEND, nib + path_len, extract32(b, unsafe_add(p1, 1)), 0, 0
 
 
 @pure
@@ -280,12 +280,13 @@ def receipt_log(node: Bytes[MAX_NODE_BYTES], start: uint256, length: uint256, lo
     """
     Decode the receipt at node[start : start + length] (a leaf's value, as step() returned it) and the log at
     log_position among its logs. Receipts: legacy (an RLP list) or typed (one type byte, then the list):
-    0x01, 0x02, 0x03, 0x04, and the OP Stack deposit receipt 0x7e, whose list may carry two more fields after
-    the logs (depositNonce, depositReceiptVersion). The list is [status, cumulativeGasUsed, logsBloom, logs]
-    (+ those two for 0x7e); a log is [address, [topics...], data].
+    0x01, 0x02, 0x03, 0x04, and the OP Stack deposit receipt 0x7e, whose list carries depositNonce and
+    depositReceiptVersion after the logs (they follow the logs, so they are skipped); other type bytes are
+    refused. The list is [status, cumulativeGasUsed, logsBloom, logs, ...]; a log is [address, [topics...], data].
     Returns (answer, log address, topic 0, topic 1, first data word); answer LOG_OK, LOG_BAD_RECEIPT (not a
     receipt, or log_position is past its logs) or LOG_BAD_SHAPE (fewer than 2 topics, less than 32 data
     bytes, or topic 1 with non-zero high 12 bytes) - the address is returned whenever the log was found.
+    Every position is checked against the receipt's end, whatever the bytes.
     """
     n: uint256 = len(node)
     if start >= n or length == 0 or length > n - start or log_position >= MAX_LOGS:
@@ -294,86 +295,81 @@ def receipt_log(node: Bytes[MAX_NODE_BYTES], start: uint256, length: uint256, lo
     b: Bytes[MAX_NODE_BYTES + 32] = concat(node, empty(bytes32))
     pos: uint256 = start
     first: uint256 = convert(extract32(b, pos), uint256) >> 248
-    deposit: bool = False
     if first < 128:
-        if first == 126:
-            deposit = True
-        elif first == 0 or first > 4:
+        if first == 0 or (first > 4 and first != 126):
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-        pos += 1
+        pos = unsafe_add(pos, 1)
         if pos == end:
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
     ok: bool = False
-    is_list: bool = False
     hl: uint256 = 0
     pl: uint256 = 0
-    ok, is_list, hl, pl = self._hdr(convert(extract32(b, pos), uint256))
-    if not ok or not is_list or pos + hl + pl != end:
+    ok, hl, pl = self._list(convert(extract32(b, pos), uint256))
+    if not ok or unsafe_add(pos, unsafe_add(hl, pl)) != end:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-    pos += hl
-    logs_start: uint256 = 0
-    logs_end: uint256 = 0
-    for i: uint256 in range(7):
-        if pos == end:
-            if i < 4:
-                return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-            break
-        if i == 6 or (i == 4 and not deposit):
-            return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0  # too many fields
-        ok, is_list, hl, pl = self._hdr(convert(extract32(b, pos), uint256))
-        if not ok or pos + hl + pl > end or is_list != (i == 3):
+    pos = unsafe_add(pos, hl)
+    # status, cumulativeGasUsed, logsBloom: strings
+    for i: uint256 in range(3):
+        if pos >= end:
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-        if i == 3:
-            logs_start = pos + hl
-            logs_end = pos + hl + pl
-        pos += hl + pl
+        ok, hl, pl = self._str(convert(extract32(b, pos), uint256))
+        if not ok:
+            return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
+        pos = unsafe_add(pos, unsafe_add(hl, pl))
+    # logs: a list
+    if pos >= end:
+        return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
+    ok, hl, pl = self._list(convert(extract32(b, pos), uint256))
+    logs_end: uint256 = unsafe_add(pos, unsafe_add(hl, pl))
+    if not ok or logs_end > end:
+        return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
+    pos = unsafe_add(pos, hl)
     # walk to the log at log_position
-    pos = logs_start
     for i: uint256 in range(MAX_LOGS):
-        if pos == logs_end:
+        if pos >= logs_end:
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0  # past the last log
-        ok, is_list, hl, pl = self._hdr(convert(extract32(b, pos), uint256))
-        if not ok or not is_list or pos + hl + pl > logs_end:
+        ok, hl, pl = self._list(convert(extract32(b, pos), uint256))
+        if not ok:
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
         if i == log_position:
             break
-        pos += hl + pl
-    log_end: uint256 = pos + hl + pl
-    pos += hl
-    # address: a 20-byte string
-    if pos >= log_end or convert(extract32(b, pos), uint256) >> 248 != 148 or pos + 21 > log_end:
+        pos = unsafe_add(pos, unsafe_add(hl, pl))
+    log_end: uint256 = unsafe_add(pos, unsafe_add(hl, pl))
+    if log_end > logs_end:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-    source: address = convert(convert(convert(extract32(b, pos + 1), uint256) >> 96, uint160), address)
-    pos += 21
-    # topics: a list of 32-byte strings
+    pos = unsafe_add(pos, hl)
+    # address: a 20-byte string
+    if pos + 21 > log_end or convert(extract32(b, pos), uint256) >> 248 != 148:
+        return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
+    source: address = convert(convert(convert(extract32(b, unsafe_add(pos, 1)), uint256) >> 96, uint160), address)
+    pos = unsafe_add(pos, 21)
+    # topics: a list of 32-byte strings (at most 4)
     if pos >= log_end:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-    ok, is_list, hl, pl = self._hdr(convert(extract32(b, pos), uint256))
-    if not ok or not is_list or pos + hl + pl > log_end or pl % 33 != 0:
+    ok, hl, pl = self._list(convert(extract32(b, pos), uint256))
+    topics_end: uint256 = unsafe_add(pos, unsafe_add(hl, pl))
+    if not ok or topics_end > log_end or pl % 33 != 0 or pl > 132:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-    topics_end: uint256 = pos + hl + pl
+    ntopics: uint256 = pl // 33
+    pos = unsafe_add(pos, hl)
     t0: bytes32 = empty(bytes32)
     t1: bytes32 = empty(bytes32)
-    ntopics: uint256 = pl // 33
-    pos += hl
     for i: uint256 in range(4):
-        if pos == topics_end:
+        if i == ntopics:
             break
         if convert(extract32(b, pos), uint256) >> 248 != HASH_REF:
             return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
         if i == 0:
-            t0 = extract32(b, pos + 1)
+            t0 = extract32(b, unsafe_add(pos, 1))
         elif i == 1:
-            t1 = extract32(b, pos + 1)
-        pos += 33
-    if pos != topics_end:
-        return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0  # more than 4 topics
-    # data: a string
+            t1 = extract32(b, unsafe_add(pos, 1))
+        pos = unsafe_add(pos, 33)
+    # data: a string ending the log
     if pos >= log_end:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
-    ok, is_list, hl, pl = self._hdr(convert(extract32(b, pos), uint256))
-    if not ok or is_list or pos + hl + pl != log_end:
+    ok, hl, pl = self._str(convert(extract32(b, pos), uint256))
+    if not ok or unsafe_add(pos, unsafe_add(hl, pl)) != log_end:
         return LOG_BAD_RECEIPT, empty(address), empty(bytes32), empty(bytes32), 0
     if ntopics < 2 or pl < 32 or hl == 0 or convert(t1, uint256) >> 160 != 0:
         return LOG_BAD_SHAPE, source, t0, t1, 0
-    return LOG_OK, source, t0, t1, convert(extract32(b, pos + hl), uint256)
+    return LOG_OK, source, t0, t1, convert(extract32(b, unsafe_add(pos, hl)), uint256)

@@ -31,8 +31,8 @@ def header_fields(header: Bytes[receipt_proof.MAX_HEADER_BYTES]) -> (bool, uint2
 
 @pure
 @external
-def step(node: Bytes[receipt_proof.MAX_NODE_BYTES], key: uint256, key_len: uint256, nib: uint256) -> (uint256, uint256, bytes32, uint256, uint256):
-    return receipt_proof.step(node, key, key_len, nib)
+def step(node: Bytes[receipt_proof.MAX_NODE_BYTES], expected: bytes32, key: uint256, key_len: uint256, nib: uint256) -> (uint256, uint256, bytes32, uint256, uint256):
+    return receipt_proof.step(node, expected, key, key_len, nib)
 
 
 @pure
@@ -62,7 +62,7 @@ def prove(root: bytes32, nodes: DynArray[Bytes[receipt_proof.MAX_NODE_BYTES], re
         kind: uint256 = 0
         vs: uint256 = 0
         vl: uint256 = 0
-        kind, nib, expected, vs, vl = receipt_proof.walk(nodes[i], expected, key, key_len, nib)
+        kind, nib, expected, vs, vl = receipt_proof.step(nodes[i], expected, key, key_len, nib)
         if kind == receipt_proof.INVALID:
             break
         if kind == receipt_proof.LEAF:
