@@ -34,7 +34,16 @@ def app(rig, browser):
     yield {"page": page, "wallet": wallet, "staker": staker, "guard": guard, "errors": errors}
     assert guard.foreign == [], f"requests outside the app's origin and the chain RPC: {guard.foreign}"
     assert errors == [], f"uncaught errors in the page: {errors}"
+    assert wallet.unsimulated == [], f"sent without simulating the same call first: {wallet.unsimulated}"
+    assert len(wallet.sent) == 5, wallet.sent  # opt in, approve, change share, opt out, revoke (none rejected or reverted)
     close_context(ctx)
+
+
+def vvv(wei: int) -> str:
+    """The page's amount format (formatUnits in deploy/web/eth.js)."""
+    whole, rem = divmod(wei, 10**18)
+    frac = str(rem).rjust(18, "0")[:6].rstrip("0")
+    return f"{whole:,}" + (f".{frac}" if frac else "") + " VVV"
 
 
 def tid(page, name):
@@ -115,9 +124,11 @@ def test_opt_in_at_25_percent(app, rig):
     assert share.get_attribute("type") == "range"
     share.fill("25")
     expect(page.locator("#share-out")).to_have_text("25 % (2500 bps)")
+    page.evaluate("window.__txStates = []")
     tid(page, "opt-in").click()
     confirmed(page)
     expect(tid(page, "tx-status")).to_contain_text("Registered at 25 %")
+    assert page.evaluate("window.__txStates") == ["simulating", "pending", "mined", "confirmed"]
     bps, since = rig.registration(who)
     assert bps == 2500 and since > 0
     expect(tid(page, "staker-registered")).to_have_attribute("data-value", "true")
@@ -142,6 +153,10 @@ def test_approve_a_bounded_cap(app, rig):
     week = -(-(rate * 7 * 86400 * staked // total * 2500 // 10000) // 10**18)
     expect(amount).to_have_value(str(week))
     expect(page.locator("#proposal")).to_contain_text(f"Proposed cap: {week:,} VVV")
+    # the balance, the allowance and pending staking rewards as the chain has them
+    expect(page.locator("#balance")).to_have_text(vvv(rig.call("MockVVV", rig.vvv, "balanceOf", who)))
+    expect(page.locator("#allowance")).to_have_text("0 VVV")
+    expect(page.locator("#pending-rewards")).to_have_text(re.compile(r"^[\d,.]+ VVV$"))
     amount.fill("1000")
     tid(page, "approve").click()
     confirmed(page)
@@ -282,6 +297,26 @@ def test_keyboard_only(rig, browser):
     confirmed(page)
     assert rig.allowance(staker["address"]) == 0
     check_screen(page, "09-keyboard")
+    assert guard.foreign == [], guard.foreign
+    close_context(ctx)
+
+
+def test_legacy_window_ethereum(rig, browser):
+    """A browser whose wallet does not speak EIP-6963: the page offers window.ethereum; already on the right chain."""
+    staker = rig.new_staker(stake=10**18)
+    wallet = TestWallet(rig, staker, chain_id=1337)
+    ctx, guard = new_context(browser, rig, wallet, eip6963=False)
+    page = ctx.new_page()
+    page.goto(rig.base + "/")
+    tid(page, "connect").click()
+    options = tid(page, "wallet-option")
+    expect(options).to_have_count(1)
+    expect(options).to_have_text("Connect Browser wallet")
+    options.click()
+    expect(page.locator("#wallet-state")).to_contain_text(staker["address"])
+    expect(tid(page, "switch-chain")).to_be_hidden()
+    expect(tid(page, "opt-in")).to_be_visible()
+    expect(tid(page, "staker-registered")).to_have_attribute("data-value", "false")
     assert guard.foreign == [], guard.foreign
     close_context(ctx)
 

@@ -338,11 +338,20 @@ PROVIDER_JS = """
   };
   const announce = () => wallets.forEach((info) => window.dispatchEvent(new CustomEvent("eip6963:announceProvider",
     {detail: Object.freeze({info: Object.freeze(info), provider})})));
-  window.addEventListener("eip6963:requestProvider", announce);
+  if (%(eip6963)s) {
+    window.addEventListener("eip6963:requestProvider", announce);
+    announce();
+  }
   window.ethereum = provider;
-  announce();
+  // every state the page's tx-status goes through, in order (read by the tests)
+  window.__txStates = [];
+  new MutationObserver(() => {
+    const t = document.querySelector('[data-testid="tx-status"]');
+    const s = t && t.dataset.state;
+    if (s && window.__txStates[window.__txStates.length - 1] !== s) window.__txStates.push(s);
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"]});
 })();
-""" % {"icon_a": json.dumps(ICON_A), "icon_b": json.dumps(ICON_B)}
+"""
 
 
 class TestWallet:
@@ -360,6 +369,7 @@ class TestWallet:
         self.requests: list[tuple[str, list]] = []
         self.added: list[dict] = []
         self.sent: list[str] = []
+        self.unsimulated: list[dict] = []  # transactions the page sent without an eth_call of the same call first
         self.rpc = RPC(rig.url)
         self.lock = threading.Lock()
 
@@ -394,6 +404,10 @@ class TestWallet:
         if method == "eth_sendTransaction":
             tx = params[0]
             assert tx["from"].lower() == self.address.lower(), tx
+            calls = [p[0] for m, p in self.requests[:-1] if m == "eth_call"]
+            if not calls or (calls[-1].get("to", "").lower(), calls[-1].get("data"), calls[-1].get("from", "").lower()) \
+                    != (tx["to"].lower(), tx.get("data"), tx["from"].lower()):
+                self.unsimulated.append(tx)
             if self.reject_next:
                 self.reject_next = False
                 return {"error": {"code": 4001, "message": "User rejected the request."}}
@@ -409,9 +423,12 @@ class TestWallet:
             return {"result": h}
         return {"result": self.rpc.call(method, *params)}
 
-    def install(self, context) -> None:
+    def install(self, context, eip6963: bool = True) -> None:
+        """Injects the provider: announced by EIP-6963 as two wallets, or (eip6963=False) only as the legacy
+        window.ethereum."""
         context.expose_function("__testWallet", self.handle)
-        context.add_init_script(PROVIDER_JS)
+        context.add_init_script(PROVIDER_JS % {"icon_a": json.dumps(ICON_A), "icon_b": json.dumps(ICON_B),
+                                               "eip6963": "true" if eip6963 else "false"})
 
 
 class RequestGuard:
@@ -446,12 +463,12 @@ class RequestGuard:
         return route.abort()
 
 
-def new_context(browser, rig: Rig, wallet: TestWallet | None = None):
+def new_context(browser, rig: Rig, wallet: TestWallet | None = None, eip6963: bool = True):
     ctx = browser.new_context(**PHONE)
     guard = RequestGuard(rig)
     ctx.route("**/*", guard)
     if wallet is not None:
-        wallet.install(ctx)
+        wallet.install(ctx, eip6963)
     ctx.set_default_timeout(20_000)
     return ctx, guard
 

@@ -403,7 +403,7 @@ async function useWallet(w) {
   $("wallets").hidden = true;
   showError("");
   setView(S.account);
-  $("wallet-h").focus?.();
+  $("wallet-h").focus(); // the wallet list is gone: keep keyboard users at the wallet section
 }
 
 function setView(addr) {
@@ -419,11 +419,12 @@ async function onSwitch() {
     await switchChain(S.wallet.provider, S.stats.chain_id, S.stats.rpc_url, S.stats.explorer_url);
     S.chainId = await chainIdOf(S.wallet.provider);
     if (S.chainId !== S.stats.chain_id) throw new Error(`the wallet is still on ${chainName(S.chainId)}`);
+    render();
+    $("actions-h").focus(); // the switch button is gone: keep keyboard users where the actions are
   } catch (e) {
     showError(e.code === "unknown-chain" ? e.message : `Could not switch: ${explainError(e).words}`);
   }
-  await refresh();
-  if (!$("actions").hidden) $("actions-h").focus?.();
+  refresh();
 }
 
 // ------------------------------------------------------------------ start
