@@ -79,7 +79,7 @@ def measure(browser, base: str, address: str, runs: int) -> dict:
         if i == 0:
             requests = len(sizes)
             bytes_total = sum(n for _, n in sizes)
-            bytes_app = sum(n for u, n in sizes if u.split("?")[0].endswith(APP_FILES))
+            bytes_app = sum(n for u, n in sizes if u.startswith(base + "/") and u.split("?")[0].endswith(APP_FILES))
         page.goto(f"{base}/__blank", wait_until="load")
         blank.append(page.evaluate(NAV_LOADED) / 1000)
         page.goto(f"{base}/api/v1/stats", wait_until="load")

@@ -365,3 +365,22 @@ def test_read_only_view(rig, browser):
     expect(tid(page, "error")).to_contain_text("That is not an address")
     assert guard.foreign == [], guard.foreign
     close_context(ctx)
+
+
+def test_read_only_view_without_a_usable_rpc(rig, browser):
+    """An rpc_url that does not answer browsers (no CORS, as the local chain itself): the record still comes from the
+    keeper's API, the chain-only figures say they need a chain connection, and nothing throws."""
+    other = rig.stakers[1]["address"]
+    ctx, guard = new_context(browser, rig, cors=False)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{rig.base}/?address={other}")
+    api = rig.api(f"/api/v1/stakers/{other}")
+    expect(tid(page, "staker-registered")).to_have_attribute("data-value", "true")
+    expect(tid(page, "staker-share")).to_have_attribute("data-bps", str(api["share_bps"]))
+    expect(tid(page, "staker-contributed")).to_have_attribute("data-wei", api["contributed_wei"])
+    expect(page.locator("#balance")).to_have_text("— (needs a chain connection)")
+    expect(tid(page, "contribution-row")).to_have_count(api["routes"] + api["skips"])
+    assert errors == [] and guard.foreign == []
+    close_context(ctx)

@@ -435,8 +435,8 @@ class RequestGuard:
     """Routes every request of a context: the app's origin passes, the chain RPC passes (the local chain sends no
     CORS headers, as public RPCs do, so they are added here), anything else is aborted and recorded."""
 
-    def __init__(self, rig: Rig):
-        self.rig = rig
+    def __init__(self, rig: Rig, cors: bool = True):
+        self.rig, self.cors = rig, cors
         self.allowed = (rig.base + "/", rig.url.rstrip("/") + "/", rig.url)
         self.foreign: list[str] = []
         self.seen: list[str] = []
@@ -450,6 +450,8 @@ class RequestGuard:
         if url == self.rig.url or url.startswith(self.rig.url.rstrip("/") + "/"):
             cors = {"access-control-allow-origin": "*", "access-control-allow-headers": "content-type",
                     "access-control-allow-methods": "POST, OPTIONS"}
+            if not self.cors:  # the chain's own answers: no CORS headers (the local chain, many private nodes)
+                return route.continue_()
             if req.method == "OPTIONS":
                 return route.fulfill(status=204, headers=cors)
             try:
@@ -463,9 +465,9 @@ class RequestGuard:
         return route.abort()
 
 
-def new_context(browser, rig: Rig, wallet: TestWallet | None = None, eip6963: bool = True):
+def new_context(browser, rig: Rig, wallet: TestWallet | None = None, eip6963: bool = True, cors: bool = True):
     ctx = browser.new_context(**PHONE)
-    guard = RequestGuard(rig)
+    guard = RequestGuard(rig, cors)
     ctx.route("**/*", guard)
     if wallet is not None:
         wallet.install(ctx, eip6963)

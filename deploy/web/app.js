@@ -156,6 +156,9 @@ function render() {
   if (S.account) {
     $("wallet-state").replaceChildren(`Connected with ${S.wallet.name}: `, el("code", {}, S.account));
     $("connect").textContent = "Use another wallet";
+  } else if (S.wallet) { // the wallet disconnected this site
+    $("wallet-state").textContent = "Not connected. Connect to see your record and to opt in.";
+    $("connect").textContent = "Connect a wallet";
   }
   const wrong = S.account && st && S.chainId !== st.chain_id;
   $("chain-state").hidden = !wrong;
