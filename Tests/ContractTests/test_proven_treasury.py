@@ -114,7 +114,7 @@ def test_batch_of_mixed_blocks_and_shared_nodes(env):
     headers, pool, claims = env.route_args([cb, ca, cc])
     assert len(headers) == 2
     # the shared root node of B's and C's block is in the pool once
-    assert claims[0][3][0] == claims[2][3][0]
+    assert rp.unpack_offsets(claims[0][3])[0] == rp.unpack_offsets(claims[2][3])[0]
     rc = env.route_proven([], args=(headers, pool, claims))
     assert env.results(rc) == [cb.amount, contribution(ca.amount, 5000), contribution(cc.amount, 1)]
 
@@ -504,14 +504,20 @@ def test_wrong_header_wrong_block_wrong_index_wrong_log_route_nothing(env):
         assert rc.events("Routed") == []
     # offsets outside the pool, a header index outside the headers
     headers, pool, claims = env.route_args([ca])
+    offs = rp.unpack_offsets(claims[0][3])
     bad_claims = [
-        (claims[0][0], ca.tx_index, ca.log_position, [len(pool)] + claims[0][3][1:]),
-        (claims[0][0], ca.tx_index, ca.log_position, [2**32 - 1]),
+        (claims[0][0], ca.tx_index, ca.log_position, rp.pack_offsets([len(pool)] + offs[1:])),
+        (claims[0][0], ca.tx_index, ca.log_position, rp.pack_offsets([2**24 - 1])),
+        (claims[0][0], ca.tx_index, ca.log_position, claims[0][3] & (2**248 - 1)),         # no nodes
+        (claims[0][0], ca.tx_index, ca.log_position, claims[0][3] | (255 << 248)),        # 255 nodes
+        (claims[0][0], ca.tx_index, ca.log_position, claims[0][3] + (1 << 248)),          # a node more
+        (claims[0][0], ca.tx_index, ca.log_position, claims[0][3] - (1 << 248)),          # a node less
+        (claims[0][0], ca.tx_index, ca.log_position, claims[0][3] + 1),                   # root offset + 1
         (1, ca.tx_index, ca.log_position, claims[0][3]),
         (255, ca.tx_index, ca.log_position, claims[0][3]),
     ]
     rc = env.route_proven([], args=(headers, pool, bad_claims))
-    assert env.results(rc) == ["BAD_PROOF", "BAD_PROOF", "BAD_HEADER", "BAD_HEADER"]
+    assert env.results(rc) == ["BAD_PROOF"] * 7 + ["BAD_HEADER", "BAD_HEADER"]
     assert all(o[1] == "0x" + "00" * 20 for o in env.proven_outcomes(rc))
     assert env.call(env.proven, "total_contributed") == 0
     # and the genuine claims still route
@@ -659,3 +665,68 @@ def test_gas_per_proven_claim_beside_the_keeper_route(env):
     print(f"\ngas per claim, {n} claims in one block: proven {per_claim:,.0f}, keeper-trusted "
           f"{keeper.gas_used / n:,.0f}; one proven claim: {one.gas_used:,}")
     assert per_claim < 120_000 and one.gas_used < 250_000
+
+
+# ------------------------------------------------------------------------------------------ interface
+PROVEN_CLAIM = "(uint8,uint32,uint32,uint256)"
+PROVEN_FUNCTIONS = {
+    "opt_in": (["uint16"], [], "nonpayable"),
+    "opt_out": ([], [], "nonpayable"),
+    "registration": (["address"], ["uint16", "uint64"], "view"),
+    "route_proven": (["bytes[]", "bytes", PROVEN_CLAIM + "[]"], ["uint256"], "nonpayable"),
+    "reward_token": ([], ["address"], "view"),
+    "reward_source": ([], ["address"], "view"),
+    "reward_topic": ([], ["bytes32"], "view"),
+    "owner": ([], ["address"], "view"),
+    "pending_owner": ([], ["address"], "view"),
+    "paused": ([], ["bool"], "view"),
+    "contributed": (["address"], ["uint256"], "view"),
+    "total_contributed": ([], ["uint256"], "view"),
+    "total_withdrawn": ([], ["uint256"], "view"),
+    "last_routed": (["address"], ["uint64", "uint32", "uint32"], "view"),
+    "pause": ([], [], "nonpayable"),
+    "unpause": ([], [], "nonpayable"),
+    "withdraw": (["address", "uint256"], [], "nonpayable"),
+    "transfer_ownership": (["address"], [], "nonpayable"),
+    "accept_ownership": ([], [], "nonpayable"),
+}
+PROVEN_EVENTS = {
+    "OptedIn": [("staker", "address", True), ("share_bps", "uint16", False), ("since_block", "uint64", False)],
+    "OptedOut": [("staker", "address", True)],
+    "Routed": [("staker", "address", True), ("claim_block", "uint64", False), ("claim_tx_index", "uint32", False),
+               ("claim_log_position", "uint32", False), ("reward", "uint256", False),
+               ("contributed", "uint256", False), ("share_bps", "uint16", False)],
+    "RouteSkipped": [("staker", "address", True), ("claim_block", "uint64", False),
+                     ("claim_tx_index", "uint32", False), ("claim_log_position", "uint32", False),
+                     ("reason", "uint8", False)],
+    "Paused": [("account", "address", False)],
+    "Unpaused": [("account", "address", False)],
+    "Withdrawn": [("to", "address", True), ("amount", "uint256", False)],
+    "OwnershipTransferred": [("previous", "address", True), ("new", "address", True)],
+    "OwnershipTransferStarted": [("previous", "address", True), ("new", "address", True)],
+}
+
+
+def test_interface_is_exactly_the_documented_one():
+    import json
+
+    from ethtools import REPO, _abi_type
+
+    with open(os.path.join(REPO, "ABI", "ProvenExpansionTreasury.json")) as fh:
+        abi = json.load(fh)
+    fns = {e["name"]: e for e in abi if e["type"] == "function"}
+    assert set(fns) == set(PROVEN_FUNCTIONS)
+    for name, (ins, outs, mut) in PROVEN_FUNCTIONS.items():
+        e = fns[name]
+        got = ([_abi_type(i) for i in e["inputs"]], [_abi_type(o) for o in e["outputs"]], e["stateMutability"])
+        assert got == (ins, outs, mut), name
+    claim = fns["route_proven"]["inputs"][2]["components"]
+    assert [c["name"] for c in claim] == ["header", "tx_index", "log_position", "proof"]
+    assert [i["name"] for i in fns["route_proven"]["inputs"]] == ["headers", "nodes", "claims"]
+    ctor = next(e for e in abi if e["type"] == "constructor")
+    assert [(i["name"], i["type"]) for i in ctor["inputs"]] == [
+        ("reward_token_", "address"), ("owner_", "address"), ("reward_source_", "address"), ("reward_topic_", "bytes32")]
+    evs = {e["name"]: e for e in abi if e["type"] == "event"}
+    assert set(evs) == set(PROVEN_EVENTS)
+    for name, fields in PROVEN_EVENTS.items():
+        assert [(i["name"], i["type"], i["indexed"]) for i in evs[name]["inputs"]] == fields, name

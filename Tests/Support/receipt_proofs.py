@@ -152,9 +152,22 @@ def verify_proof(root: bytes, index: int, nodes: Sequence[bytes]) -> Optional[by
 
 
 # ------------------------------------------------------------------------------------------ calls
+MAX_PROOF_NODES = 9
+
+
+def pack_offsets(offsets: Sequence[int]) -> int:
+    """ProvenClaim.proof: node i's offset in bits 24*i..24*i+23, the number of nodes in the top byte."""
+    assert len(offsets) <= MAX_PROOF_NODES and all(0 <= o < 2**24 for o in offsets)
+    return sum(o << (24 * i) for i, o in enumerate(offsets)) | (len(offsets) << 248)
+
+
+def unpack_offsets(proof: int) -> list[int]:
+    return [(proof >> (24 * i)) & 0xFFFFFF for i in range(min(proof >> 248, MAX_PROOF_NODES))]
+
+
 class ProofPool:
     """Builds route_proven's arguments: headers (deduplicated), the node pool (each distinct node once) and
-    per-claim (header index, tx index, log position, [node offsets])."""
+    per-claim (header index, tx index, log position, packed node offsets - see pack_offsets)."""
 
     def __init__(self):
         self.headers: list[bytes] = []
@@ -176,7 +189,7 @@ class ProofPool:
         return self._offsets[node]
 
     def add(self, header_rlp: bytes, tx_index: int, log_position: int, nodes: Sequence[bytes]) -> tuple:
-        claim = (self.header(header_rlp), tx_index, log_position, [self.node(n) for n in nodes])
+        claim = (self.header(header_rlp), tx_index, log_position, pack_offsets([self.node(n) for n in nodes]))
         self.claims.append(claim)
         return claim
 

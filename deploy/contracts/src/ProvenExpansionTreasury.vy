@@ -48,10 +48,12 @@ import receipt_proof
 from ethereum.ercs import IERC20
 
 struct ProvenClaim:
-    header: uint8                                           # index into route_proven's headers
-    tx_index: uint32                                        # the receipt's trie key is rlp(tx_index)
-    log_position: uint32                                    # the reward log's position among the receipt's logs
-    proof: DynArray[uint32, receipt_proof.MAX_PROOF_NODES]  # offsets of the proof's nodes in `nodes`, root first
+    header: uint8        # index into route_proven's headers
+    tx_index: uint32     # the receipt's trie key is rlp(tx_index)
+    log_position: uint32 # the reward log's position among the receipt's logs
+    proof: uint256       # the proof's nodes, root first, as byte offsets in `nodes`: node i starts at
+                         # (proof >> (24 * i)) & 0xFFFFFF; the number of nodes is proof >> 248 (1..9).
+                         # Packed in one word: a list would make Vyper reserve 10 words of memory per claim.
 
 event OptedIn:
     staker: indexed(address)
@@ -294,7 +296,7 @@ def route_proven(
             except a paused treasury or arguments beyond the ABI bounds.
     @param headers RLP block headers the claims cite (each verified once against the chain's block hash)
     @param nodes   the trie nodes of all proofs, concatenated (a node shared by several proofs appears once)
-    @param claims  per claim: header index, tx index, log position, offsets of its proof's nodes in `nodes`
+    @param claims  per claim: header index, tx index, log position, its proof's node offsets in `nodes` (packed)
     @return total that arrived in this call (what total_contributed grew by)
     """
     assert not self.paused, "paused"
@@ -343,11 +345,12 @@ def route_proven(
             ok, key, key_len = receipt_proof.key_nibbles(convert(c.tx_index, uint256))
             expected: bytes32 = h_root[hi]
             nib: uint256 = 0
+            count: uint256 = c.proof >> 248
             for i: uint256 in range(receipt_proof.MAX_PROOF_NODES):
-                if not ok or i >= len(c.proof):
+                if not ok or i >= count:
                     break
                 # the node at its offset: an RLP list of 32..MAX_NODE_BYTES bytes inside the pool
-                off: uint256 = convert(c.proof[i], uint256)
+                off: uint256 = (c.proof >> (24 * i)) & 16777215
                 if off >= plen or plen - off < 32:
                     break
                 w: uint256 = convert(extract32(nodes, off), uint256)
@@ -382,7 +385,7 @@ def route_proven(
                 if kind == receipt_proof.INVALID:
                     break
                 if kind == receipt_proof.LEAF:
-                    if i + 1 != len(c.proof):
+                    if i + 1 != count:
                         break  # nodes after the leaf
                     answer: uint8 = 0
                     src: address = empty(address)
