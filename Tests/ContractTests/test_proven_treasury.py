@@ -730,3 +730,56 @@ def test_interface_is_exactly_the_documented_one():
     assert set(evs) == set(PROVEN_EVENTS)
     for name, fields in PROVEN_EVENTS.items():
         assert [(i["name"], i["type"], i["indexed"]) for i in evs[name]["inputs"]] == fields, name
+
+
+# ------------------------------------------------------------------------------------------ the reference CLI
+def test_reference_builder_cli_against_the_local_chain_rpc():
+    """receipt_proofs.py --rpc URL --block N: the header it encodes from the JSON-RPC block hashes to the block hash,
+    the receipts it encodes from JSON-RPC receipts rebuild the header's receiptsRoot (it exits 1 otherwise), and its
+    proofs verify - for legacy, access-list and EIP-1559 receipts in one block."""
+    import json
+    import subprocess
+    import sys
+
+    from eth_utils import to_checksum_address
+
+    from ethtools import REPO, RPC
+
+    py = sys.executable
+    server = subprocess.Popen([py, os.path.join(REPO, "Tests/LocalChain/localchain.py"), "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(server.stdout.readline())
+        rpc = RPC(info["url"])
+        key = bytes.fromhex(info["accounts"][0]["private_key"][2:])
+        to = to_checksum_address(info["accounts"][1]["address"])
+        rpc.call("evm_setAutomine", False)
+        sent = []
+        for nonce, ty in enumerate([0, 1, 2, 2, 0]):
+            tx = {"chainId": info["chain_id"], "nonce": nonce, "gas": 21_000, "to": to, "value": 1, "data": b""}
+            if ty == 2:
+                tx.update(type=2, maxFeePerGas=10**11, maxPriorityFeePerGas=10**9)
+            else:
+                tx.update(gasPrice=10**11)
+                if ty == 1:
+                    tx.update(type=1, accessList=[])
+            sent.append(rpc.call("eth_sendRawTransaction", "0x" + sign_tx(key, tx).hex()))
+        rpc.call("evm_mine")
+        head = int(rpc.call("eth_blockNumber"), 16)
+        out = subprocess.run([py, os.path.join(REPO, "Tests/Support/receipt_proofs.py"), "--rpc", info["url"],
+                              "--block", str(head)], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        got = json.loads(out.stdout)
+        assert got == rp.block_proofs_from_rpc(info["url"], head)
+        header = bytes.fromhex(got["header_rlp"][2:])
+        assert "0x" + keccak(header).hex() == got["hash"]
+        number, root = rp.header_number_and_root(header)
+        assert number == head and "0x" + root.hex() == got["receipts_root"]
+        assert len(got["proofs"]) == len(sent) == 5
+        for i, nodes in got["proofs"].items():
+            value = rp.verify_proof(root, int(i), [bytes.fromhex(x[2:]) for x in nodes])
+            assert value is not None and (value[0] >= 0xC0 or value[0] in (1, 2))
+        assert rp.block_proofs_from_rpc(info["url"], 0)["proofs"] == {}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
