@@ -223,7 +223,10 @@ enum ConfigSchema {
         let names = sections.keys.sorted()
         let expected = "expected EXPANSION_KEEPER_<SECTION>_<KEY> with SECTION one of \(names.map { $0.uppercased() }.joined(separator: ", "))"
         let first = String(rest.prefix { $0 != "_" })
-        if let near = names.first(where: { editDistance($0, first) <= 2 }) {
+        // The tool's own variables are not overrides (EXPANSION_KEEPER_RPC_TIMEOUT must not read as a misspelt
+        // API_…); a short first word must match a section exactly (`rpc` is two edits from `api`).
+        if toolVariables.contains(where: { rest == $0 || rest.hasPrefix($0 + "_") }) { return nil }
+        if first.count >= 4, let near = names.first(where: { editDistance($0, first) <= 2 }) {
             return "unknown override section \"\(first)\" (did you mean \(near.uppercased())?): \(expected); the variable is not applied"
         }
         if let owner = names.first(where: { sections[$0]?.contains(rest) == true }) {
@@ -231,6 +234,10 @@ enum ConfigSchema {
         }
         return nil
     }
+
+    /// Variables of the tool and its tests that are not config overrides (lower case, without the prefix).
+    static let toolVariables = ["rpc_timeout", "password_file", "python", "soak", "bin", "seed", "test", "fuzz", "doc_images",
+                                "artefacts", "sign_bench_child", "chromium", "log_level", "log_format", "bench_preloaded", "pg_password"]
 
     /// Levenshtein distance of two short ASCII words.
     static func editDistance(_ a: String, _ b: String) -> Int {

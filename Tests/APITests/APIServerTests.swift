@@ -354,6 +354,12 @@ final class APIServerTests: XCTestCase {
         XCTAssertTrue(on.renderTOML().contains("[api]\nlisten = \"127.0.0.1:8547\""), on.renderTOML())
         XCTAssertEqual(try load(config(""), env: ["EXPANSION_KEEPER_API_LISTEN": "127.0.0.1:9000"]).api?.listen, "127.0.0.1:9000",
                        "an environment override turns the API on")
+        // The tool's own variables stay out of the override check with [api] composed (RPC is two edits from API).
+        XCTAssertNil(try load(config(""), env: ["EXPANSION_KEEPER_RPC_TIMEOUT": "5", "EXPANSION_KEEPER_PYTHON": "/x"]).api)
+        XCTAssertThrowsError(try load(config(""), env: ["EXPANSION_KEEPER_APIS_LISTEN": "127.0.0.1:1"]), "a misspelt section is named") { error in
+            guard case let EngineError.config(issues) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(issues.contains { $0.message.contains("did you mean API") }, "\(issues)")
+        }
         for (bad, key) in [("listen = \"0.0.0.0:8547\"", "api.listen"), ("rate_limit_per_second = 0", "api.rate_limit_per_second"),
                            ("explorer_url = \"javascript:alert(1)\"", "api.explorer_url"), ("web_root = \"/nonexistent\"", "api.web_root"),
                            ("lisen = \"x\"", "api.lisen")] {
