@@ -53,6 +53,15 @@ def answer(req):
         if b:
             out["div"], out["mod"] = str(a // b), str(a % b)
         return out
+    if op == "mpt":
+        # py-trie's HexaryTrie: the root of the pairs, and for each asked key its proof (every node, RLP-encoded).
+        from trie import HexaryTrie
+
+        t = HexaryTrie(db={})
+        for k, v in req["pairs"]:
+            t[bytes.fromhex(k)] = bytes.fromhex(v)
+        return {"root": t.root_hash.hex(),
+                "proofs": [[rlp.encode(n).hex() for n in t.get_proof(bytes.fromhex(k))] for k in req["keys"]]}
     raise ValueError(f"unknown op {op}")
 
 
