@@ -135,6 +135,7 @@ def test_opt_in_at_25_percent(app, rig):
     expect(tid(page, "staker-share")).to_have_attribute("data-bps", "2500")
     expect(page.locator("#since")).to_have_text(str(since))
     expect(tid(page, "change-share")).to_be_visible()
+    accessible(page, "button", "Change share", "change-share")
     expect(tid(page, "opt-in")).to_be_hidden()
     # The keeper's API follows once the registration is `confirmations` deep.
     wait_for(lambda: rig.api(f"/api/v1/stakers/{who}")["share_bps"] == 2500, 30, "the API to show the opt-in")
