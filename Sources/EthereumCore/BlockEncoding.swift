@@ -4,20 +4,35 @@
 /// `excessBlobGas` and `parentBeaconBlockRoot`, Prague `requestsHash` (OP Stack chains follow the same list).
 /// A later field without an earlier one is refused: no fork adds fields out of order.
 public struct BlockHeaderFields: Equatable, Sendable {
+    /// The parent block's hash.
     public var parentHash: Bytes32
+    /// The ommers (uncles) hash (`sha3Uncles`).
     public var ommersHash: Bytes32
+    /// The fee recipient (`miner`).
     public var beneficiary: Address
+    /// The state root.
     public var stateRoot: Bytes32
+    /// The transactions root.
     public var transactionsRoot: Bytes32
+    /// The receipts root: what receipt proofs verify against.
     public var receiptsRoot: Bytes32
+    /// The 256-byte logs bloom.
     public var logsBloom: [UInt8]
+    /// The difficulty (0 after the merge).
     public var difficulty: UInt256
+    /// The block number.
     public var number: UInt64
+    /// The gas limit.
     public var gasLimit: UInt64
+    /// Gas used.
     public var gasUsed: UInt64
+    /// Seconds since the Unix epoch.
     public var timestamp: UInt64
+    /// The extra data.
     public var extraData: [UInt8]
+    /// The mix hash (`prevRandao` after the merge).
     public var mixHash: Bytes32
+    /// The 8-byte nonce.
     public var nonce: [UInt8]
     /// London.
     public var baseFeePerGas: UInt256?
@@ -71,8 +86,11 @@ public struct BlockHeaderFields: Equatable, Sendable {
 
 /// One log as receipts carry it.
 public struct ReceiptLog: Equatable, Sendable {
+    /// The emitting contract.
     public var address: Address
+    /// The topics.
     public var topics: [Bytes32]
+    /// The data.
     public var data: [UInt8]
     /// A log.
     public init(address: Address, topics: [Bytes32], data: [UInt8]) { self.address = address; self.topics = topics; self.data = data }
@@ -82,10 +100,15 @@ public struct ReceiptLog: Equatable, Sendable {
 /// logsBloom, logs])` for legacy receipts, prefixed by the type byte for typed ones (EIP-2718: 0x01, 0x02, 0x03,
 /// 0x04), and for OP Stack deposit receipts (type 0x7e) with `depositNonce` and, from Canyon, `depositReceiptVersion`.
 public struct ReceiptFields: Equatable, Sendable {
+    /// The EIP-2718 type (0 legacy).
     public var type: UInt8
+    /// 1 success, 0 reverted.
     public var status: UInt64
+    /// Gas used in the block up to and including this transaction.
     public var cumulativeGasUsed: UInt64
+    /// The 256-byte logs bloom.
     public var logsBloom: [UInt8]
+    /// The logs, in order.
     public var logs: [ReceiptLog]
     /// OP Stack deposits (0x7e).
     public var depositNonce: UInt64?

@@ -14,5 +14,6 @@ extension ExpansionKeeper {
         PlanCommand.self,
         AuditCommand.self,
         ContractsCommand.self,
+        ProveCommand.self,
     ]
 }
