@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// A minimal, strict JSON reader (RFC 8259) for argument lists and JSON-ABI files. Numbers keep their
 /// source text so 256-bit integers survive exactly; nesting and size are bounded. Internal to the module.
 enum JSONText: Equatable {
@@ -210,26 +212,5 @@ enum JSONText: Equatable {
 enum JSONWriter {
     /// Appends `text` as a quoted JSON string: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other control
     /// characters as `\u00xx`; everything else (including non-ASCII) as UTF-8.
-    static func appendString(_ text: String, to out: inout String) {
-        out.append("\"")
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case "\u{08}": out.append("\\b")
-            case "\u{0C}": out.append("\\f")
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - h.count) + h)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out.append("\"")
-    }
+    static func appendString(_ text: String, to out: inout String) { JSONString.append(text, to: &out) }
 }

@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// A compact JSON writer for the API's flat documents (faster than a generic serializer on the hot path): keys in
 /// the order written, strings escaped per RFC 8259.
 struct JSONWriter {
@@ -35,21 +37,5 @@ struct JSONWriter {
     mutating func field<T: BinaryInteger>(_ k: String, _ n: T?) { key(k); number(n) }
     mutating func field(_ k: String, _ b: Bool) { key(k); bool(b) }
 
-    static func quote(_ s: String, into out: inout String) {
-        out.append("\"")
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out.append("\"")
-    }
+    static func quote(_ s: String, into out: inout String) { JSONString.append(s, to: &out) }
 }

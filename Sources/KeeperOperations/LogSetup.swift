@@ -1,3 +1,4 @@
+import EthereumCore
 import Foundation
 import KeeperCore
 import KeeperIngest
@@ -117,21 +118,7 @@ public struct KeeperLogHandler: LogHandler {
     static func oneLine(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") }
 
     /// A JSON string literal (RFC 8259 escaping).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONString.quoted(s) }
 
     static func timestamp(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
