@@ -361,9 +361,12 @@ def test_read_only_view(rig, browser):
     first.scroll_into_view_if_needed()
     check_screen(page, "11-read-only-skips")
 
-    # a malformed address is refused in words
+    # a malformed address is refused in words, and so is a mistyped checksum (by the API)
     page.goto(f"{rig.base}/?address=0x1234")
     expect(tid(page, "error")).to_contain_text("That is not an address")
+    typo = other[:-1] + ("a" if other[-1] != "a" else "b") if other[-1].isalpha() else other[:2] + other[2:].swapcase()
+    page.goto(f"{rig.base}/?address={typo}")
+    expect(tid(page, "error")).to_contain_text("The keeper's API refused the address")
     assert guard.foreign == [], guard.foreign
     close_context(ctx)
 

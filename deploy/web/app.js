@@ -38,7 +38,7 @@ function el(tag, props = {}, ...kids) {
 async function api(path) {
   const r = await fetch(path, { cache: "no-cache", headers: { Accept: "application/json" } });
   const j = await r.json().catch(() => null);
-  if (!r.ok) throw new Error((j && j.error && j.error.message) || `the keeper's API answered HTTP ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error((j && j.error && j.error.message) || `the keeper's API answered HTTP ${r.status}`), { status: r.status });
   return j;
 }
 
@@ -110,7 +110,7 @@ async function refresh() {
     if (S.error === "api") { showError(""); S.error = null; }
   } catch (e) {
     S.error = "api";
-    showError(`Could not read the keeper's API: ${e.message}. Retrying…`);
+    showError(e.status === 400 ? `The keeper's API refused the address: ${e.message}.` : `Could not read the keeper's API: ${e.message}. Retrying…`);
   } finally {
     S.refreshing = false;
   }
