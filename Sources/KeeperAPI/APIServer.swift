@@ -112,7 +112,7 @@ public final class APIServer: Service, Sendable {
                     "app": "http://\(host):\(port)/", "api": "http://\(host):\(port)/api/v1/stats"])
             },
             logger: logger)
-        try await app.runService()
+        try await app.run()  // not runService(): that installs its own SIGTERM handler and could end before the group shuts down
     }
 }
 

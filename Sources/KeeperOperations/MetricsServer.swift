@@ -53,7 +53,7 @@ public final class MetricsServer: Service, Sendable {
             },
             logger: logger)
         do {
-            try await app.runService()
+            try await app.run()  // not runService(): that installs its own SIGTERM handler and could end before the group shuts down
         } catch {
             bound.state.withLock { $0.failure = "\(error)" }
             throw EngineError.listen("cannot serve on \(listen): \(error)")
