@@ -57,6 +57,13 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
             if !lineDone {
                 if byte == UInt8(ascii: "\n") {
                     lineDone = true
+                    // Raw bytes outside printable ASCII in the request line (unencoded UTF-8, controls, NUL) are not
+                    // HTTP: answered 400 with a JSON error here (the parser would answer a bare 400).
+                    if head.dropLast().contains(where: { ($0 < 0x20 && $0 != 13) || $0 >= 0x7f }) {
+                        answer(context, "400 Bad Request", code: "bad_request_line",
+                               message: "the request line holds bytes outside printable ASCII; percent-encode them")
+                        return
+                    }
                     if let method = head.split(separator: UInt8(ascii: " "), maxSplits: 1).first,
                        !Self.knownMethods.contains(String(decoding: method, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
                         answer(context, "405 Method Not Allowed", code: "method_not_allowed",

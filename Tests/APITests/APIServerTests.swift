@@ -289,6 +289,8 @@ final class APIServerTests: XCTestCase {
             assertError(r, 405, "method_not_allowed")
             XCTAssertEqual(r.headers["allow"], "GET, HEAD, OPTIONS", method)
         }
+        assertError(try raw(port, Array("GET /api/v1/stakers/caf\u{e9} HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), 400, "bad_request_line")
+        assertError(try raw(port, [UInt8]("GET /api/v1/st".utf8) + [0] + [UInt8]("ats HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), 400, "bad_request_line")
         let brew = try get(port, "/api/v1/stats", method: "BREW")
         assertError(brew, 405, "method_not_allowed")
         XCTAssertEqual(brew.headers["allow"], "GET, HEAD, OPTIONS")
