@@ -1,3 +1,4 @@
+import EthereumABI
 import EthereumCore
 import JSONRPC
 
@@ -69,5 +70,70 @@ public struct BlockReceiptProofs: Sendable {
             throw Failure(description: "block \(number), index \(transactionIndex): the proof does not lead to the receipt")
         }
         return nodes
+    }
+}
+
+/// `route_proven(headers, nodes, claims)` of the ProvenExpansionTreasury, built from checked block proofs: each
+/// header once, each trie node once in the shared pool (a node common to several proofs is sent once), and per
+/// claim (header index, transaction index, log position in the receipt, the proof's node offsets packed in one
+/// word: node i at bits 24·i…24·i+23, the node count in the top byte). Anyone may send it: the treasury trusts
+/// nothing in it that it does not verify.
+public struct ProvenRouteCall: Sendable {
+    /// `route_proven((bytes[],bytes,(uint8,uint32,uint32,uint256)[]))`.
+    public static let function = try! ABIFunction(signature:
+        "route_proven(bytes[] headers,bytes nodes,(uint8 header,uint32 tx_index,uint32 log_position,uint256 proof)[] claims)")
+    /// The treasury's bounds (ProvenExpansionTreasury.vy): claims and headers per call, pool bytes, nodes per proof.
+    public static let maxClaims = 100, maxHeaders = 16, maxPoolBytes = 131_072, maxProofNodes = 9
+
+    private(set) var headers: [[UInt8]] = []
+    private var headerIndex: [Bytes32: Int] = [:]
+    private(set) var pool: [UInt8] = []
+    private var offsets: [[UInt8]: Int] = [:]
+    private(set) var claims: [(header: Int, txIndex: UInt32, logPosition: UInt32, proof: UInt256)] = []
+
+    /// An empty call.
+    public init() {}
+
+    /// Adds the claim of the reward log at `logPosition` in the receipt of transaction `txIndex` of `block`.
+    public mutating func add(_ block: BlockReceiptProofs, txIndex: UInt64, logPosition: UInt32) throws(BlockReceiptProofs.Failure) {
+        guard let receipt = block.receipts[txIndex], Int(logPosition) < receipt.logs.count else {
+            throw .init(description: "block \(block.number): transaction \(txIndex) has no log at position \(logPosition)")
+        }
+        guard let tx32 = UInt32(exactly: txIndex) else { throw .init(description: "transaction index \(txIndex) exceeds uint32") }
+        let nodes = try block.proof(transactionIndex: txIndex)
+        guard nodes.count <= Self.maxProofNodes else {
+            throw .init(description: "block \(block.number): a proof of \(nodes.count) nodes exceeds the treasury's \(Self.maxProofNodes)")
+        }
+        let h: Int
+        if let known = headerIndex[block.blockHash] { h = known } else {
+            guard headers.count < Self.maxHeaders else { throw .init(description: "more than \(Self.maxHeaders) blocks in one call") }
+            h = headers.count
+            headers.append(block.headerRLP)
+            headerIndex[block.blockHash] = h
+        }
+        guard claims.count < Self.maxClaims else { throw .init(description: "more than \(Self.maxClaims) claims in one call") }
+        var packed = UInt256(UInt64(nodes.count)) << 248
+        for (i, node) in nodes.enumerated() {
+            let offset: Int
+            if let known = offsets[node] { offset = known } else {
+                offset = pool.count
+                guard offset + node.count <= Self.maxPoolBytes else { throw .init(description: "the node pool exceeds \(Self.maxPoolBytes) bytes") }
+                pool += node
+                offsets[node] = offset
+            }
+            packed = packed | (UInt256(UInt64(offset)) << (24 * i))
+        }
+        claims.append((h, tx32, logPosition, packed))
+    }
+
+    /// The claims added so far.
+    public var count: Int { claims.count }
+
+    /// The calldata.
+    public func calldata() throws -> [UInt8] {
+        let claimValues = claims.map { c -> ABIValue in
+            .tuple(ABIList([.uint(UInt256(UInt64(c.header))), .uint(UInt256(UInt64(c.txIndex))), .uint(UInt256(UInt64(c.logPosition))), .uint(c.proof)]))
+        }
+        return try Self.function.encodeCall([.array(ABIList(headers.map { .bytes($0) })), .bytes(pool), .array(ABIList(claimValues))])
     }
 }

@@ -16,7 +16,9 @@ struct ProveCommand: AsyncParsableCommand {
             block hash (the fork's field set: London, Shanghai, Cancun, Prague are decided by which fields the node \
             reports), and the receipts from eth_getBlockReceipts must rebuild the header's receiptsRoot. Exit 1 with \
             the reason when they do not. Output: {block, block_hash, header_rlp, receipts_root, receipts, proofs: \
-            [{transaction_index, key, receipt, nodes: [...]}]} with every byte string 0x-hex.
+            [{transaction_index, key, receipt, nodes: [...]}]} with every byte string 0x-hex; with --route, also \
+            route_proven_calldata: the ProvenExpansionTreasury's route_proven call for those reward logs (send it to the \
+            treasury from any account: routing with that contract is permissionless).
             """)
 
     @Option(name: .customLong("rpc"), help: "A JSON-RPC endpoint URL (repeat for failover; the first is the primary).")
@@ -27,6 +29,12 @@ struct ProveCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("tx-index"), help: "A transaction index to prove (repeat; default: every transaction of the block).")
     var indices: [UInt64] = []
+
+    @Option(name: .customLong("route"), help: ArgumentHelp(
+        "A reward log to route, as TX_INDEX:LOG_POSITION (its position among the receipt's logs; repeat): adds "
+            + "route_proven_calldata, the ProvenExpansionTreasury call that routes them — anyone may send it.",
+        valueName: "tx:pos"))
+    var routes: [String] = []
 
     func run() async throws {
         guard !rpc.isEmpty else { throw CLIError("--rpc URL is required (the node to read the block from)") }
@@ -47,10 +55,19 @@ struct ProveCommand: AsyncParsableCommand {
                 "nodes": nodes.map { Hex.encode($0) },
             ])
         }
-        let out: [String: Any] = [
+        var call = ProvenRouteCall()
+        for r in routes {
+            let parts = r.split(separator: ":")
+            guard parts.count == 2, let tx = UInt64(parts[0]), let pos = UInt32(parts[1]) else {
+                throw CLIError("--route \(r): expected TX_INDEX:LOG_POSITION, e.g. 3:0")
+            }
+            try reporting { try call.add(proofs, txIndex: tx, logPosition: pos) }
+        }
+        var out: [String: Any] = [
             "block": number, "block_hash": proofs.blockHash.hexString, "header_rlp": Hex.encode(proofs.headerRLP),
             "receipts_root": proofs.receiptsRoot.hexString, "receipts": proofs.receipts.count, "proofs": items,
         ]
+        if !routes.isEmpty { out["route_proven_calldata"] = Hex.encode(try reporting { try call.calldata() }) }
         print(JSONOut.render(out))
     }
 }
