@@ -80,8 +80,7 @@ public struct BlockReceiptProofs: Sendable {
 /// nothing in it that it does not verify.
 public struct ProvenRouteCall: Sendable {
     /// `route_proven((bytes[],bytes,(uint8,uint32,uint32,uint256)[]))`.
-    public static let function = try! ABIFunction(signature:
-        "route_proven(bytes[] headers,bytes nodes,(uint8 header,uint32 tx_index,uint32 log_position,uint256 proof)[] claims)")
+    public static let function = try! ABIFunction(signature: "route_proven(bytes[],bytes,(uint8,uint32,uint32,uint256)[])")
     /// The treasury's bounds (ProvenExpansionTreasury.vy): claims and headers per call, pool bytes, nodes per proof.
     public static let maxClaims = 100, maxHeaders = 16, maxPoolBytes = 131_072, maxProofNodes = 9
 
