@@ -317,8 +317,9 @@ ready_max_lag_blocks = 4
         assert value(scrape, "expansion_keeper_chain_head_block") >= deployed["deploy_block"]
         assert value(scrape, "expansion_keeper_lag_blocks") <= 4
         assert value(scrape, f'expansion_keeper_endpoint_healthy{{endpoint="{url}"}}') == 1
-        # Submission's calls go through the same instrumented client as ingestion's.
-        assert value(scrape, f'expansion_keeper_rpc_requests_total{{endpoint="{url}",method="eth_sendRawTransaction",outcome="ok"}}') >= 2
+        # Submission's calls go through the same instrumented client as ingestion's (at least one send: on a loaded
+        # machine the 4 claims can ride in one batch; the log's "routing batch sent" lines are checked below).
+        assert value(scrape, f'expansion_keeper_rpc_requests_total{{endpoint="{url}",method="eth_sendRawTransaction",outcome="ok"}}') >= 1
         assert value(scrape, f'expansion_keeper_rpc_requests_total{{endpoint="{url}",method="eth_getLogs",outcome="ok"}}') >= 1
         before_rewards = value(scrape, "expansion_keeper_reward_events_total")
         more = scenario(url, state, "claim", "--advance", "30", "--rounds", "1")["claims"]
