@@ -385,13 +385,27 @@ def test_queued_transactions_wait_and_dropped_pool(server):
 
 
 def test_eth_getlogs_is_fast_over_many_blocks(server):
+    """The log index, not a scan of every block: a query over 1,000 empty blocks costs about what a query over one
+    block costs, measured side by side in the same run (no absolute time: a loaded machine slows both alike)."""
     rpc = server.rpc
     c = deploy_emitter(rpc)
-    rpc.call("evm_mine", {"blocks": 2000})
+    for _ in range(4):
+        rpc.call("evm_mine", {"blocks": 250})
     send(rpc, tx(rpc, KEY1, to=c, data=ping_data(50)))
-    t = time.monotonic()
-    logs = rpc.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": c})
-    assert len(logs) == 50 and time.monotonic() - t < 0.5
+    head = rpc.call("eth_blockNumber")
+
+    def best(flt):
+        times = []
+        for _ in range(5):
+            t = time.monotonic()
+            out = rpc.call("eth_getLogs", flt)
+            times.append(time.monotonic() - t)
+        return min(times), out
+
+    wide, logs = best({"fromBlock": "0x0", "toBlock": "latest", "address": c})
+    narrow, same = best({"fromBlock": head, "toBlock": head, "address": c})
+    assert len(logs) == 50 and logs == same
+    assert wide < 5 * narrow + 0.05, (wide, narrow)
     assert rpc.call("eth_getBlockByHash", logs[0]["blockHash"], False)["number"] == logs[0]["blockNumber"]
 
 
