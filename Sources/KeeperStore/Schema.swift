@@ -109,8 +109,9 @@ enum Schema {
     CREATE INDEX transactions_by_mined_block ON transactions (mined_block) WHERE mined_block IS NOT NULL;
     """
 
-    // v3 (issue 18): the public API lists one staker's treasury events newest first, a page at a time.
+    // v3 (issue 18): the public API lists one staker's treasury events newest first, a page at a time, and sums a
+    // staker's contributions from the index alone (it covers routed and contributed).
     static let v3 = """
-    CREATE INDEX treasury_events_by_staker ON treasury_events (staker, block_number, log_index);
+    CREATE INDEX treasury_events_by_staker ON treasury_events (staker, block_number, log_index, routed, contributed);
     """
 }
