@@ -54,6 +54,16 @@ func apiBench() throws {
     }
     print("  store: \(stakers) stakers, \(contributions) contributions, seeded in \(fmtSeconds(ContinuousClock.now - seedStart)) s")
 
+    // The store alone (no HTTP): what one staker lookup and one contributions page cost in SQLite + decoding.
+    for (name, body) in [("staker lookup", { (i: Int) in _ = try store.read { try $0.stakerSummary(addresses[(i &* 7919) % stakers]) } }),
+                         ("contributions page (50)", { (i: Int) in _ = try store.read { try $0.contributions(of: addresses[(i &* 7919) % stakers], limit: 51) } })]
+        as [(String, (Int) throws -> Void)] {
+        let start = ContinuousClock.now
+        var n = 0
+        while ContinuousClock.now - start < .milliseconds(Int(seconds * 500)) { try body(n); n += 1 }
+        print(String(format: "  store only (one thread, no HTTP): %@ %.0f/s", name as NSString, Double(n) / (seconds / 2)))
+    }
+
     let rssBefore = currentRSSMegabytes()
     var settings = APISettings()
     settings.listen = "127.0.0.1:0"
