@@ -4,7 +4,7 @@ out-of-bounds read or a revert, never a valid answer from invalid bytes, and eve
 including OP Stack deposit receipts (0x7e), which py-evm cannot mine. Proofs come from the `trie` package
 (Tests/Support/receipt_proofs.py), an implementation independent of the contract's.
 
-The property-based run (hypothesis) is bounded for CI (PROOF_FUZZ_EXAMPLES, default 250 per property, four
+The property-based run (hypothesis) is bounded for CI (PROOF_FUZZ_EXAMPLES, default 500 per property, four
 properties); PROOF_FUZZ_EXAMPLES=2500 runs >= 10,000 cases (issue 19's bar) in a few minutes."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ MAX_NODE = 4608
 SOURCE = bytes.fromhex("11" * 20)
 TOPIC0 = keccak(text="Claimed(address,uint256)")
 STAKER = bytes.fromhex("22" * 20)
-FUZZ = int(os.environ.get("PROOF_FUZZ_EXAMPLES", "250"))
+FUZZ = int(os.environ.get("PROOF_FUZZ_EXAMPLES", "500"))
 
 
 class Fast:
