@@ -45,6 +45,17 @@ public struct Bindings: Sendable {
     /// `RouteSkipped(…)`: a claim skipped, with the treasury's reason code.
     public static let routeSkipped = try! ABIEvent(signature:
         "RouteSkipped(address indexed staker,uint64 claim_block,uint32 claim_log_index,uint8 reason)")
+    /// `reward_token()`.
+    public static let rewardTokenFunction = try! ABIFunction(signature: "reward_token()")
+
+    /// The treasury's `reward_token()`; nil when the treasury does not answer it with an address (then `audit` cannot
+    /// justify an omission by allowance or balance, and the API cannot name the token).
+    public static func rewardToken(treasury: Address, chain: any ChainReader) async throws -> Address? {
+        guard case let .returned(out) = try await chain.call(from: nil, to: treasury, data: try rewardTokenFunction.encodeCall([])),
+              case let .address(a)? = try? ABIDecoder.decode([.address], from: out).first else { return nil }
+        return a
+    }
+
     /// `route((address,uint256,uint64,uint32,bytes32)[])`.
     public static let route = try! ABIFunction(signature:
         "route((address,uint256,uint64,uint32,bytes32)[] claims)")

@@ -268,7 +268,7 @@ public struct AuditReport: Sendable {
         }
 
         // Eligible rewards nobody routed or skipped.
-        let token = try await rewardToken(treasury: config.contracts.treasury, chain: chain)
+        let token = try await Bindings.rewardToken(treasury: config.contracts.treasury, chain: chain)
         for r in rewardOrder where !cited.contains(r.position) {
             guard let reg = history[r.staker]?.last(where: { $0.position.block <= r.position.block }),
                   reg.optedIn, reg.share > 0, reg.since <= r.position.block else { continue }
@@ -318,15 +318,6 @@ public struct AuditReport: Sendable {
                 + "routed nor skipped \(head - r.position.block) blocks later (grace \(grace) blocks)"))
         }
         return report
-    }
-
-    /// The treasury's `reward_token()`; nil when the treasury does not answer it (then allowance and balance
-    /// cannot justify an omission).
-    static func rewardToken(treasury: Address, chain: any ChainReader) async throws -> Address? {
-        guard case let .returned(out) = try await chain.call(from: nil, to: treasury,
-                                                              data: try ABIFunction(signature: "reward_token()").encodeCall([])),
-              case let .address(a)? = try? ABIDecoder.decode([.address], from: out).first else { return nil }
-        return a
     }
 
     /// A `uint256` view of `token` at each of `blocks`. A node that cannot serve a block's state (pruned)

@@ -107,7 +107,7 @@ public struct PlanReport: Sendable {
             if share.isZero { return "NOT_REGISTERED (the staker is not registered on chain now)" }
             if since > UInt256(i.claim.block) { return "BEFORE_OPT_IN (registered since block \(since))" }
         }
-        if token == nil { token = .some(try await AuditReport.rewardToken(treasury: treasury, chain: chain)) }
+        if token == nil { token = .some(try await Bindings.rewardToken(treasury: treasury, chain: chain)) }
         if let t = token ?? nil {
             func read(_ signature: String, _ args: [ABIValue]) async throws -> UInt256? {
                 guard case let .returned(out) = try await chain.call(from: nil, to: t, data: try ABIFunction(signature: signature).encodeCall(args)),

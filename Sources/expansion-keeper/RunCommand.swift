@@ -99,13 +99,8 @@ struct RunCommand: AsyncParsableCommand {
     /// The stakers' API and app (`[api]`): the treasury's reward token is read from the treasury itself, once.
     static func apiServer(_ api: APISettings, config cfg: KeeperConfig, store: KeeperStore, chain: RPCChainReader,
                           ops: OperationsStack, logger: Logger) async throws -> APIServer {
-        let selector = Array(Keccak256.hash(text: "reward_token()").bytes.prefix(4))
-        let token: Address
-        let answer = try await reportingAsync { try await chain.call(from: nil, to: cfg.contracts.treasury, data: selector) }
-        switch answer {
-        case let .returned(word) where word.count == 32 && word.prefix(12).allSatisfy({ $0 == 0 }):
-            token = try Address(word.suffix(20))
-        default:
+        let answer = try await reportingAsync { try await Bindings.rewardToken(treasury: cfg.contracts.treasury, chain: chain) }
+        guard let token = answer else {
             throw CLIError("api: the treasury \(cfg.contracts.treasury.checksummed) did not answer reward_token() with an address "
                            + "(contracts.treasury must be the ExpansionTreasury)")
         }
