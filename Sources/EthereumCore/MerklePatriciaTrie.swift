@@ -14,45 +14,65 @@ public struct MerklePatriciaTrie: Sendable {
         pairs[key] = value.isEmpty ? nil : value
     }
 
-    /// The root hash (keccak256 of the RLP of the empty string for an empty trie).
-    public var root: Bytes32 {
+    /// The root hash (keccak256 of the RLP of the empty string for an empty trie). Builds the trie: to ask for the
+    /// root and several proofs, `built()` once.
+    public var root: Bytes32 { built().root }
+
+    /// The proof of `key` (see `Built.proof(for:)`). Builds the trie: for several proofs, `built()` once.
+    public func proof(for key: [UInt8]) -> [[UInt8]] { built().proof(for: key) }
+
+    /// The trie built once: its root and the proof of any key, without rebuilding per question.
+    public func built() -> Built {
         var store: [[UInt8]: RLPItem] = [:]
-        guard let node = build(&store) else { return Keccak256.hash(RLP.encode(.bytes([]))) }
-        return Keccak256.hash(RLP.encode(node))
+        let rootNode = build(&store)
+        return Built(rootNode: rootNode, store: store)
     }
 
-    /// The proof of `key`: the RLP of each hash-referenced node from the root to the key's leaf (or to where the
-    /// path ends when the key is absent).
-    public func proof(for key: [UInt8]) -> [[UInt8]] {
-        var store: [[UInt8]: RLPItem] = [:]
-        guard let rootNode = build(&store) else { return [] }
-        var out = [RLP.encode(rootNode)]
-        var node = rootNode
-        var path = Self.nibbles(key)[...]
-        while true {
-            guard case let .list(items) = node else { return out }
-            let next: RLPItem
-            if items.count == 17 {
-                guard let n = path.first else { return out }
-                next = items[Int(n)]
-                path = path.dropFirst()
-            } else if items.count == 2, case let .bytes(encodedPath) = items[0] {
-                let (nibbles, leaf) = Self.decodePath(encodedPath)
-                guard !leaf, path.starts(with: nibbles) else { return out }
-                path = path.dropFirst(nibbles.count)
-                next = items[1]
-            } else {
-                return out
-            }
-            switch next {
-            case let .bytes(hash) where hash.count == 32:
-                guard let child = store[hash] else { return out }
-                out.append(RLP.encode(child))
-                node = child
-            case .list:
-                node = next
-            default:
-                return out
+    /// A built trie: the root node and every hash-referenced node by its hash.
+    public struct Built: Sendable {
+        let rootNode: RLPItem?
+        let store: [[UInt8]: RLPItem]
+        /// The root hash.
+        public let root: Bytes32
+
+        init(rootNode: RLPItem?, store: [[UInt8]: RLPItem]) {
+            self.rootNode = rootNode
+            self.store = store
+            root = Keccak256.hash(RLP.encode(rootNode ?? .bytes([])))
+        }
+
+        /// The proof of `key`: the RLP of each hash-referenced node from the root to the key's leaf (or to where the
+        /// path ends when the key is absent).
+        public func proof(for key: [UInt8]) -> [[UInt8]] {
+            guard let rootNode else { return [] }
+            var out = [RLP.encode(rootNode)]
+            var node = rootNode
+            var path = MerklePatriciaTrie.nibbles(key)[...]
+            while true {
+                guard case let .list(items) = node else { return out }
+                let next: RLPItem
+                if items.count == 17 {
+                    guard let n = path.first else { return out }
+                    next = items[Int(n)]
+                    path = path.dropFirst()
+                } else if items.count == 2, case let .bytes(encodedPath) = items[0] {
+                    let (nibbles, leaf) = MerklePatriciaTrie.decodePath(encodedPath)
+                    guard !leaf, path.starts(with: nibbles) else { return out }
+                    path = path.dropFirst(nibbles.count)
+                    next = items[1]
+                } else {
+                    return out
+                }
+                switch next {
+                case let .bytes(hash) where hash.count == 32:
+                    guard let child = store[hash] else { return out }
+                    out.append(RLP.encode(child))
+                    node = child
+                case .list:
+                    node = next
+                default:
+                    return out
+                }
             }
         }
     }

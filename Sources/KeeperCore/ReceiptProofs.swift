@@ -17,7 +17,7 @@ public struct BlockReceiptProofs: Sendable {
     public let receiptsRoot: Bytes32
     /// The receipts by transaction index, as the trie stores them.
     public let receipts: [UInt64: ReceiptFields]
-    let trie: MerklePatriciaTrie
+    let trie: MerklePatriciaTrie.Built
 
     /// Why a block's receipts could not be proven.
     public struct Failure: Error, CustomStringConvertible, Sendable {
@@ -41,12 +41,13 @@ public struct BlockReceiptProofs: Sendable {
             byIndex[index] = receipt
             trie.insert(key: ReceiptFields.trieKey(index), value: receipt.encoded())
         }
-        guard trie.root == header.receiptsRoot else {
-            throw Failure(description: "block \(header.number): the \(receipts.count) receipts rebuild a trie with root \(trie.root), "
+        let built = trie.built()
+        guard built.root == header.receiptsRoot else {
+            throw Failure(description: "block \(header.number): the \(receipts.count) receipts rebuild a trie with root \(built.root), "
                           + "not the header's receiptsRoot \(header.receiptsRoot) (a receipt missing or reported differently)")
         }
         number = header.number; blockHash = hash; headerRLP = rlp; receiptsRoot = header.receiptsRoot; self.receipts = byIndex
-        self.trie = trie
+        self.trie = built
     }
 
     /// Fetches block `number`'s header and receipts and checks them.
