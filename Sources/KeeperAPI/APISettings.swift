@@ -32,18 +32,11 @@ public struct APISettings: ConfigSection, Equatable {
     /// Parses `[api]`.
     public static func parse(_ reader: inout ConfigSectionReader) -> APISettings? {
         var out = APISettings()
-        let listen = reader.string("listen") ?? (reader.isSet("listen") ? nil : out.listen)
-        let allowRemote = reader.bool("allow_remote", default: false)
+        let listener = reader.listener(default: out.listen, exposes: "the API")
         let rate = reader.uint("rate_limit_per_second", default: 50, range: 1...1_000_000)
         let explorer = reader.text("explorer_url", default: "")
         let rpc = reader.text("rpc_url", default: "")
         let webRoot = reader.text("web_root", default: "")
-        if let listen {
-            do { _ = try MetricsListen.parse(listen, allowRemote: allowRemote ?? false, section: "api", what: "the API") } catch {
-                reader.record(error)
-                return nil
-            }
-        }
         for (key, value) in [("explorer_url", explorer), ("rpc_url", rpc)] {
             if let value, !value.isEmpty, !(value.hasPrefix("https://") || value.hasPrefix("http://")) || value.count < 10
                 || value.contains(where: { $0 == "\"" || $0 == "<" || $0 == ">" || $0.isWhitespace }) {
@@ -60,8 +53,8 @@ public struct APISettings: ConfigSection, Equatable {
                 return nil
             }
         }
-        guard let listen, let allowRemote, let rate, let explorer, let rpc else { return nil }
-        out.listen = listen; out.allowRemote = allowRemote; out.rateLimitPerSecond = rate
+        guard let listener, let rate, let explorer, let rpc else { return nil }
+        out.listen = listener.listen; out.allowRemote = listener.allowRemote; out.rateLimitPerSecond = rate
         out.explorerURL = explorer.isEmpty ? nil : String(explorer.reversed().drop { $0 == "/" }.reversed())
         out.rpcURL = rpc.isEmpty ? nil : rpc
         out.webRoot = root

@@ -63,6 +63,20 @@ public struct ConfigSectionReader {
     public mutating func bool(_ key: String, default def: Bool) -> Bool? { parser.bool(full(key), default: def) }
     /// An EIP-55 address.
     public mutating func address(_ key: String, required: Bool = false) -> Address? { parser.address(full(key), required: required) }
+    /// A listener table's `listen` (default `def`) and `allow_remote` (default false), `listen` checked against the
+    /// loopback rule (`MetricsListen.parse`; `what` says what a remote address would expose). Nil, with every
+    /// problem recorded, when either is bad.
+    public mutating func listener(default def: String, exposes what: String) -> (listen: String, allowRemote: Bool)? {
+        let listen = string("listen") ?? (isSet("listen") ? nil : def)
+        let allowRemote = bool("allow_remote", default: false)
+        guard let listen, let allowRemote else { return nil }
+        do { _ = try MetricsListen.parse(listen, allowRemote: allowRemote, section: section, what: what) } catch {
+            record(error)
+            return nil
+        }
+        return (listen, allowRemote)
+    }
+
     /// A path relative to the config file's folder, made absolute.
     public func resolve(_ path: String) -> String { parser.resolve(path) }
 }

@@ -21,14 +21,10 @@ public struct MetricsSettings: ConfigSection, Equatable {
     /// Parses `[metrics]`, checking `listen` against the loopback rule.
     public static func parse(_ reader: inout ConfigSectionReader) -> MetricsSettings? {
         var out = MetricsSettings()
-        let listen = reader.string("listen") ?? (reader.isSet("listen") ? nil : out.listen)
-        let allowRemote = reader.bool("allow_remote", default: false)
+        let listener = reader.listener(default: out.listen, exposes: "metrics")
         let readyLag = reader.uint("ready_max_lag_blocks", default: 10, range: 0...1_000_000)
-        if let listen {
-            do { _ = try MetricsListen.parse(listen, allowRemote: allowRemote ?? false) } catch { reader.record(error); return nil }
-        }
-        guard let listen, let allowRemote, let readyLag else { return nil }
-        out.listen = listen; out.allowRemote = allowRemote; out.readyMaxLagBlocks = readyLag
+        guard let listener, let readyLag else { return nil }
+        out.listen = listener.listen; out.allowRemote = listener.allowRemote; out.readyMaxLagBlocks = readyLag
         return out
     }
 
