@@ -64,11 +64,59 @@ public struct Bindings: Sendable {
     /// `registration(address)`.
     public static let registration = try! ABIFunction(signature: "registration(address staker)")
 
-    /// The treasury's reason codes (`RouteSkipped.reason`), as in deploy/contracts/README.md.
+    /// The treasury's reason codes (`RouteSkipped.reason`), as in deploy/contracts/README.md (11–16: the
+    /// ProvenExpansionTreasury's own proof checks).
     public static let skipReasons: [UInt8: String] = [
         1: "NOT_REGISTERED", 2: "BEFORE_OPT_IN", 3: "DUPLICATE", 4: "FUTURE", 5: "ORPHANED", 6: "ZERO_CONTRIBUTION",
         7: "NO_ALLOWANCE", 8: "NO_BALANCE", 9: "TRANSFER_FAILED", 10: "OVERFLOW",
+        11: "UNVERIFIABLE", 12: "BAD_HEADER", 13: "BAD_PROOF", 14: "BAD_RECEIPT", 15: "NOT_REWARD_SOURCE", 16: "NOT_REWARD_EVENT",
     ]
+
+    /// `RouteSkipped` UNVERIFIABLE: the claim's block is older than the chain can verify (the staker keeps the reward).
+    public static let reasonUnverifiable: UInt8 = 11
+    /// The ProvenExpansionTreasury's refusals of unproven input (11–16): nothing was taken, whoever sent it.
+    public static let proofRefusals: ClosedRange<UInt8> = 11...16
+
+    /// ProvenExpansionTreasury `Routed(…)`: the claim is (block, transaction index, log position in its receipt).
+    public static let provenRouted = try! ABIEvent(signature:
+        "Routed(address indexed staker,uint64 claim_block,uint32 claim_tx_index,uint32 claim_log_position,uint256 reward,uint256 contributed,uint16 share_bps)")
+    /// ProvenExpansionTreasury `RouteSkipped(…)`.
+    public static let provenRouteSkipped = try! ABIEvent(signature:
+        "RouteSkipped(address indexed staker,uint64 claim_block,uint32 claim_tx_index,uint32 claim_log_position,uint8 reason)")
+    /// ProvenExpansionTreasury `reward_source()`: the contract whose logs it accepts as rewards.
+    public static let rewardSource = try! ABIFunction(signature: "reward_source()")
+    /// ProvenExpansionTreasury `reward_topic()`: the reward event's topic 0.
+    public static let rewardTopic = try! ABIFunction(signature: "reward_topic()")
+    /// The EIP-2935 history contract (block hashes for 8,191 blocks).
+    public static let historyContract = try! Address("0x0000F90827F1C53a10cb7A02335B175320002935")
+    /// Blocks `BLOCKHASH` reaches back.
+    public static let blockhashWindow: UInt64 = 256
+    /// Blocks the EIP-2935 history contract reaches back.
+    public static let historyWindow: UInt64 = 8191
+
+    /// The treasury's `Routed` and `RouteSkipped` events of `kind`.
+    public static func routeEvents(_ kind: KeeperConfig.TreasuryKind) -> (routed: ABIEvent, skipped: ABIEvent) {
+        kind == .proven ? (provenRouted, provenRouteSkipped) : (routed, routeSkipped)
+    }
+
+    /// Topic 0 of every treasury event the keeper reads for `kind` (registrations, routes, skips).
+    public static func treasuryTopics(_ kind: KeeperConfig.TreasuryKind) -> [Bytes32] {
+        let (r, s) = routeEvents(kind)
+        return [optedIn.topic0, optedOut.topic0, r.topic0, s.topic0]
+    }
+
+    /// The blocks the chain can verify for the ProvenExpansionTreasury: 8,191 when the EIP-2935 history contract
+    /// answers, 256 (`BLOCKHASH`) otherwise.
+    public static func verifiableWindow(chain: any ChainReader) async throws -> UInt64 {
+        let head = try await chain.head(.latest)
+        guard head > 1 else { return blockhashWindow }
+        let query = try ABIEncoder.encode([.uint(UInt256(head - 1))], as: [.uint256])
+        if case let .returned(out) = try await chain.call(from: nil, to: historyContract, data: query), out.count == 32,
+           out.contains(where: { $0 != 0 }) {
+            return historyWindow
+        }
+        return blockhashWindow
+    }
 
     /// `RouteSkipped` FUTURE: the claim is dated in the routing block or later (it cites no past block).
     public static let reasonFuture: UInt8 = 4

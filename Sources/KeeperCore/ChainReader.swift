@@ -50,6 +50,9 @@ public protocol ChainReader: Sendable {
     func call(from: Address?, to: Address, data: [UInt8], block: UInt64) async throws -> CallOutcome
     /// `eth_estimateGas`.
     func estimateGas(from: Address?, to: Address, data: [UInt8]) async throws -> UInt64
+    /// Block `number`'s header and all its receipts, checked (`BlockReceiptProofs`): what the proven treasury's
+    /// claims are built from and mapped back with.
+    func receiptProofs(block number: UInt64) async throws -> BlockReceiptProofs
 }
 
 /// `ChainReader` over a JSONRPC client (failover, retries, adaptive `eth_getLogs`).

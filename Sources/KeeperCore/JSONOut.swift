@@ -12,6 +12,15 @@ public enum JSONOut {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The JSON text of `value` on one line (keys sorted): for output other tools read line by line.
+    public static func renderLine(_ value: Any) -> String {
+        guard JSONSerialization.isValidJSONObject(value),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "null"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// `value` or JSON null.
     public static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
 }

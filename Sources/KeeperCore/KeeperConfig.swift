@@ -30,6 +30,22 @@ public struct KeeperConfig: Sendable {
         }
     }
 
+    /// Which treasury contract routes (`[treasury] kind`).
+    public enum TreasuryKind: String, Sendable, Equatable, CaseIterable {
+        /// `ExpansionTreasury`: routes claims a keeper with the keeper role reports (the keeper is trusted).
+        case keeper
+        /// `ProvenExpansionTreasury`: routes only claims proven against the block's receipts (anyone may route).
+        case proven
+    }
+
+    /// `[treasury]`.
+    public struct Treasury: Sendable, Equatable {
+        /// `kind`: "keeper" (default) or "proven".
+        public var kind: TreasuryKind = .keeper
+        /// The default table.
+        public init(kind: TreasuryKind = .keeper) { self.kind = kind }
+    }
+
     /// `[chain]`.
     public struct Chain: Sendable {
         /// Endpoints, the first is the primary (`rpc_urls`).
@@ -113,6 +129,8 @@ public struct KeeperConfig: Sendable {
     public var contracts: Contracts
     /// The `[keeper]` table: store folder, keys, batching, fee cap and routing policy.
     public var keeper: Keeper
+    /// The `[treasury]` table: which treasury contract `contracts.treasury` is.
+    public var treasury = Treasury()
     /// The file it was loaded from.
     public var path: String
     /// The tables owned by modules outside KeeperCore (`[metrics]` by KeeperOperations, `[api]` by KeeperAPI), by name,
@@ -213,6 +231,7 @@ enum ConfigSchema {
                    "min_route_wei", "pause_file", "max_routed_per_day", "max_routed_per_day_wei", "max_routed_per_tx",
                    "max_routed_per_tx_wei", "simulate_from", "replace_after_blocks", "min_balance_eth",
                    "max_revert_attempts", "max_in_flight"],
+        "treasury": ["kind"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
 
@@ -612,6 +631,16 @@ struct ConfigParser {
         let maxInFlight = uint("keeper.max_in_flight", default: 4, range: 1...256)
         let simulateFrom = settings["keeper.simulate_from"] == nil ? Address?.none : address("keeper.simulate_from")
 
+        // [treasury]
+        var treasuryKind: KeeperConfig.TreasuryKind? = .keeper
+        if let k = string("treasury.kind", required: false) {
+            treasuryKind = KeeperConfig.TreasuryKind(rawValue: k)
+            if treasuryKind == nil {
+                issue("treasury.kind", "\"\(k)\" is not a treasury kind: expected \"keeper\" (ExpansionTreasury, the keeper role routes) "
+                      + "or \"proven\" (ProvenExpansionTreasury, routes only claims proven against the block's receipts)")
+            }
+        }
+
         // The module-owned tables present in the file or the environment, each parsed by its own module.
         var owned: [String: any ConfigSection] = [:]
         for t in sectionTypes where lines[t.name] != nil || settings.keys.contains(where: { $0.hasPrefix(t.name + ".") }) {
@@ -624,7 +653,7 @@ struct ConfigParser {
         guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
               let maxIngest, let staking, let abiPath, let treasury, let deployBlock, let dataDir, let dryRun, let maxBatch,
               let maxFee, let minRoute, let perDay, let perTx, let replaceAfter, let minBalance, let maxReverts,
-              let maxInFlight else {
+              let maxInFlight, let treasuryKind else {
             if issues.isEmpty { issues.append(ConfigIssue(key: "file", message: "invalid configuration")) }
             throw .config(issues)
         }
@@ -639,7 +668,7 @@ struct ConfigParser {
                           replaceAfterBlocks: replaceAfter, maxRoutedPerTxWei: perTx,
                           minBalanceWei: minBalance ?? KeeperConfig.defaultMinBalanceWei, maxRevertAttempts: Int(maxReverts),
                           maxInFlight: Int(maxInFlight)),
-            path: path, sections: owned, sectionTypes: sectionTypes)
+            treasury: .init(kind: treasuryKind), path: path, sections: owned, sectionTypes: sectionTypes)
     }
 }
 
@@ -667,6 +696,7 @@ extension KeeperConfig {
         out += "min_balance_eth = \(q(KeeperConfig.formatTokenAmount(keeper.minBalanceWei)))\n"
         out += "max_revert_attempts = \(keeper.maxRevertAttempts)\nmax_in_flight = \(keeper.maxInFlight)\n"
         out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (plan simulates from the keystore's address)")\n"
+        out += "\n[treasury]\nkind = \(q(treasury.kind.rawValue))\n"
         for t in sectionTypes { out += "\n" + t.render(any: sections[t.name]) }
         return out
     }

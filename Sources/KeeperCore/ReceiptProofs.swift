@@ -57,6 +57,32 @@ public struct BlockReceiptProofs: Sendable {
         return try BlockReceiptProofs(hash: hash, header: header, receipts: receipts)
     }
 
+    /// The receipt and the position in it of the block's log number `logIndex` (its index in the block, as `eth_getLogs`
+    /// reports it: the logs of all earlier receipts come first); nil when the block has fewer logs.
+    public func location(ofLogIndex logIndex: UInt32) -> (txIndex: UInt64, position: UInt32)? {
+        var before = 0
+        for tx in receipts.keys.sorted() {
+            let n = receipts[tx]?.logs.count ?? 0
+            if Int(logIndex) < before + n { return (tx, UInt32(Int(logIndex) - before)) }
+            before += n
+        }
+        return nil
+    }
+
+    /// The block-wide index of the log at `position` in the receipt of transaction `txIndex`; nil when there is none.
+    public func logIndex(txIndex: UInt64, position: UInt32) -> UInt32? {
+        guard let receipt = receipts[txIndex], Int(position) < receipt.logs.count else { return nil }
+        var before = 0
+        for tx in receipts.keys.sorted() where tx < txIndex { before += receipts[tx]?.logs.count ?? 0 }
+        return UInt32(exactly: before + Int(position))
+    }
+
+    /// The log at `position` in the receipt of transaction `txIndex`.
+    public func log(txIndex: UInt64, position: UInt32) -> ReceiptLog? {
+        guard let receipt = receipts[txIndex], Int(position) < receipt.logs.count else { return nil }
+        return receipt.logs[Int(position)]
+    }
+
     /// The proof of the receipt at `transactionIndex` (root first), checked against the root before it is returned.
     public func proof(transactionIndex: UInt64) throws(Failure) -> [[UInt8]] {
         guard let receipt = receipts[transactionIndex] else {
@@ -71,6 +97,20 @@ public struct BlockReceiptProofs: Sendable {
             throw Failure(description: "block \(number), index \(transactionIndex): the proof does not lead to the receipt")
         }
         return nodes
+    }
+}
+
+extension ChainReader {
+    /// A reader that cannot serve receipts (test fakes) says so.
+    public func receiptProofs(block number: UInt64) async throws -> BlockReceiptProofs {
+        throw EngineError.chain("this chain reader cannot fetch block \(number)'s receipts (the proven treasury needs eth_getBlockReceipts)")
+    }
+}
+
+extension RPCChainReader {
+    /// Block `number`'s header and all its receipts, checked against the block hash and receiptsRoot.
+    public func receiptProofs(block number: UInt64) async throws -> BlockReceiptProofs {
+        try await BlockReceiptProofs.fetch(client, block: number)
     }
 }
 

@@ -37,13 +37,14 @@ public final class Ingestor: Sendable {
     public let verifier: (any ChainReader)?
     let planner: Planner
     let topics: [Bytes32]
+    let treasuryLogs: TreasuryLogDecoder
 
     /// An ingestor over its parts.
     public init(config: KeeperConfig, bindings: Bindings, store: KeeperStore, chain: any ChainReader, verifier: (any ChainReader)? = nil) {
         self.config = config; self.bindings = bindings; self.store = store; self.chain = chain; self.verifier = verifier
         planner = Planner(minRouteWei: config.keeper.minRouteWei)
-        topics = [bindings.reward.event.topic0, Bindings.optedIn.topic0, Bindings.optedOut.topic0,
-                  Bindings.routed.topic0, Bindings.routeSkipped.topic0]
+        treasuryLogs = TreasuryLogDecoder(kind: config.treasury.kind)
+        topics = [bindings.reward.event.topic0] + treasuryLogs.topics
     }
 
     /// The identity the store must match.
@@ -199,7 +200,7 @@ public final class Ingestor: Sendable {
             }
         }
         if let verifier { try await crossCheck(verifier, range: range, logs: logs) }
-        let events = try logs.map(decode)
+        let events = try await decode(logs)
         try store.write { w in
             for n in settlements { if let h = headers[n] { try w.undoSettlements(inBlock: n, unlessHash: h) } }
             try planner.apply(events, to: w)
@@ -229,6 +230,27 @@ public final class Ingestor: Sendable {
             try? store.write { w in try w.setMeta("last_error", error.description) }
             throw error
         }
+    }
+
+    /// Decodes a chunk's logs (in chain order) into events; the treasury's through `TreasuryLogDecoder` (a proven
+    /// claim is mapped back to its log index from its block's receipts).
+    func decode(_ logs: [RawLog]) async throws -> [ChainEvent] {
+        var events: [ChainEvent?] = []
+        var treasury: [(slot: Int, log: RawLog)] = []
+        for log in logs {
+            if log.address == config.contracts.treasury && log.address != config.contracts.staking {
+                treasury.append((events.count, log))
+                events.append(nil)
+            } else {
+                events.append(try decode(log))
+            }
+        }
+        let decoded: [ChainEvent]
+        do { decoded = try await treasuryLogs.decode(treasury.map(\.log), chain: chain) } catch let e as EngineError { throw e } catch {
+            throw EngineError.chain("a treasury log of blocks \(logs.first?.blockNumber ?? 0)...\(logs.last?.blockNumber ?? 0) is not a valid treasury event: \(error)")
+        }
+        for (t, e) in zip(treasury, decoded) { events[t.slot] = e }
+        return events.compactMap { $0 }
     }
 
     /// Decodes one log of the filter into an event.

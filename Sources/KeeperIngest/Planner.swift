@@ -94,6 +94,9 @@ public struct Planner: Sendable {
                 if storingEvents { try w.insert(t) }
                 // A claim of another fork (an ORPHANED/FUTURE skip of a re-mined transaction) settles nothing here.
                 guard let id = t.claimID else { continue }
+                // The proven treasury's refusals of unverified input (11–16) say nothing about the claim itself when a
+                // stranger sent them (anyone may send a broken proof of a real claim); only our own settle it.
+                if case let .skipped(code) = t.outcome, Bindings.proofRefusals.contains(code), try w.reader.journaled(hash: t.txHash) == nil { continue }
                 let existing = try w.reader.intent(id: id)
                 if existing?.state == .orphaned { continue }
                 let reward = try existing == nil ? w.reader.rewardEvent(at: t.claim).flatMap { $0.blockHash == id.blockHash ? $0 : nil } : nil
@@ -119,6 +122,7 @@ public struct Planner: Sendable {
     /// the hash with the chain (within its verifiable window) and emitted ORPHANED or FUTURE when it did not
     /// match — those cite no canonical claim (nil); anything else cites the canonical reward at that position.
     static func claimHash(of t: TreasuryEvent, in r: StoreReader, calldata cache: inout [Bytes32: [RouteCall.Claim]?]) throws -> Bytes32? {
+        if t.claim.logIndex == TreasuryEvent.unresolvedLogIndex { return nil }  // a proven claim that maps to no log
         if cache[t.txHash] == nil {
             cache[t.txHash] = .some(try r.journaled(hash: t.txHash).flatMap { try? RouteCall.claims(ofRawTransaction: $0.raw) })
         }

@@ -62,6 +62,7 @@ public final class OperationsSampler: Service, @unchecked Sendable {
     let settings: SubmissionSettings
     let treasury: Address
     let keeper: Address?
+    let treasuryKind: KeeperConfig.TreasuryKind
     let interval: Duration
     let logger: Logger
     let started = Int64(Date().timeIntervalSince1970)
@@ -71,9 +72,10 @@ public final class OperationsSampler: Service, @unchecked Sendable {
 
     /// A sampler; `keeper` is nil when no address is known (dry-run without a keystore).
     public init(monitor: OperationsMonitor, store: KeeperStore, chain: any SubmissionChain, reader: any ChainReader,
-                settings: SubmissionSettings, treasury: Address, keeper: Address?, interval: Duration, logger: Logger) {
+                settings: SubmissionSettings, treasury: Address, keeper: Address?, treasuryKind: KeeperConfig.TreasuryKind = .keeper,
+                interval: Duration, logger: Logger) {
         self.monitor = monitor; self.store = store; self.chain = chain; self.reader = reader; self.settings = settings
-        self.treasury = treasury; self.keeper = keeper; self.interval = interval; self.logger = logger
+        self.treasury = treasury; self.keeper = keeper; self.treasuryKind = treasuryKind; self.interval = interval; self.logger = logger
     }
 
     /// Runs until graceful shutdown.
@@ -100,6 +102,14 @@ public final class OperationsSampler: Service, @unchecked Sendable {
                 seenSettled.insert(t.id)
                 // Confirmation time is measured to this sample (within `interval`); only for this process's sends.
                 if t.createdAt >= started { m.txConfirm.recordSeconds(max(0, now - t.createdAt)) }
+            }
+            if treasuryKind == .proven {
+                // How old the oldest claim still to route is, beside how far back the chain can verify one.
+                let window = try await Bindings.verifiableWindow(chain: reader)
+                let head = try await reader.head(.latest)
+                let oldest = try store.read { r in try r.oldestWaitingClaimBlock() }
+                m.provenVerifiableWindow.set(Double(window))
+                m.provenOldestClaimAge.set(Double(oldest.map { head > $0 ? head - $0 : 0 } ?? 0))
             }
             let open = journal.filter { $0.state == .sent || $0.state == .mined }
             m.txInflight.set(Double(open.count))

@@ -133,14 +133,11 @@ public struct AuditReport: Sendable {
         guard from <= to else { throw EngineError.chain("--from-block \(from) is after --to-block \(to)") }
         var grace = graceBlocks ?? 0
         if graceBlocks == nil { grace = try await defaultGrace(config: config, chain: chain, head: head) }
-        let treasuryTopics = [Bindings.optedIn.topic0, Bindings.optedOut.topic0, Bindings.routed.topic0, Bindings.routeSkipped.topic0]
+        let decoder = TreasuryLogDecoder(kind: config.treasury.kind)
         var events: [ChainEvent] = []
         let scanFrom = min(deploy, from)
-        try await chain.logs(addresses: [config.contracts.treasury], topics: [treasuryTopics], from: scanFrom, to: to) { _, logs in
-            for l in logs {
-                guard let li = UInt32(exactly: l.logIndex) else { continue }
-                events.append(try Ingestor.decodeTreasury(l, position: LogPosition(block: l.blockNumber, logIndex: li)))
-            }
+        try await chain.logs(addresses: [config.contracts.treasury], topics: [decoder.topics], from: scanFrom, to: to) { _, logs in
+            events += try await decoder.decode(logs.filter { UInt32(exactly: $0.logIndex) != nil }, chain: chain)
         }
         var rewards: [LogPosition: RewardEvent] = [:]
         var rewardOrder: [RewardEvent] = []
@@ -219,6 +216,13 @@ public struct AuditReport: Sendable {
                                                     staker: t.staker, amount: nil, contribution: nil,
                                                     why: "RouteSkipped at \(t.position) (tx \(t.txHash.hexString)) is \(what): a routing "
                                                         + "transaction citing a block hash the chain does not have (re-mined after a reorg)"))
+                    continue
+                }
+                if config.treasury.kind == .proven && Bindings.proofRefusals.contains(code) {
+                    // The ProvenExpansionTreasury refused input it could not verify (anyone may send any): nothing was taken.
+                    report.justified.append(Finding(kind: "proof_refused", claim: t.claim, staker: t.staker, amount: nil, contribution: nil,
+                                                    why: "RouteSkipped at \(t.position) (\(Bindings.reasonName(code)), tx \(t.txHash.hexString)) is "
+                                                        + "the treasury refusing a claim its proof checks did not accept; nothing was taken"))
                     continue
                 }
                 guard let paid, paid.staker == t.staker else {

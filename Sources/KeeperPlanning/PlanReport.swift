@@ -14,7 +14,7 @@ public struct PlanReport: Sendable {
     public struct Batch: Sendable {
         /// The pending intents in this batch, in claim order (at most `max_batch`).
         public var intents: [RouteIntent]
-        /// Length in bytes of the batch's `route(claims)` calldata.
+        /// Length in bytes of the batch's calldata (`route(claims)`, or `route_proven(…)` with its proofs).
         public var calldataSize: Int
         /// Sum of the intents' expected contributions, in wei.
         public var expectedTotal: UInt256
@@ -47,16 +47,22 @@ public struct PlanReport: Sendable {
     public static func make(config: KeeperConfig, store: KeeperStore, chain: any ChainReader) async throws -> PlanReport {
         let pending = try store.read { r in try r.intents(states: [.pending]) }
         let from = config.keeper.simulateFrom
+        let calls = RouteCalls(config: config, chain: chain)
         var batches: [Batch] = []
         var start = 0
         while start < pending.count {
-            let intents = Array(pending[start..<min(pending.count, start + config.keeper.maxBatch)])
-            start += intents.count
-            let data = try calldata(intents)
+            let candidates = Array(pending[start..<min(pending.count, start + config.keeper.maxBatch)])
+            let built = try await calls.build(candidates)
+            // What a proven call could not hold waits for the next batch; a claim that cannot be proven is reported.
+            let next = candidates.firstIndex { c in !built.included.contains(c) && !built.held.contains { $0.intent == c } } ?? candidates.count
+            start += max(1, min(candidates.count, next))
+            let intents = built.included
+            let data = built.data
             var expected = UInt256.zero
             for i in intents { expected = expected.addingReportingOverflow(i.expected).partialValue }
             var b = Batch(intents: intents, calldataSize: data.count, expectedTotal: expected, simulatedTotal: nil, revert: nil,
-                          skips: [], estimatedGas: nil, gasError: nil)
+                          skips: built.held.map { ($0.intent.claim, $0.reason) }, estimatedGas: nil, gasError: nil)
+            if intents.isEmpty { batches.append(b); continue }
             switch try await chain.call(from: from, to: config.contracts.treasury, data: data) {
             case let .reverted(message, _):
                 b.revert = message
@@ -66,7 +72,7 @@ public struct PlanReport: Sendable {
                 }
                 b.simulatedTotal = total
                 if total != expected {
-                    b.skips = try await diagnose(intents, treasury: config.contracts.treasury, from: from, chain: chain)
+                    b.skips += try await diagnose(intents, treasury: config.contracts.treasury, from: from, chain: chain, calls: calls)
                 }
                 do { b.estimatedGas = try await chain.estimateGas(from: from, to: config.contracts.treasury, data: data) } catch {
                     b.gasError = "\(error)"
@@ -83,12 +89,17 @@ public struct PlanReport: Sendable {
     /// below it — or, when none of these holds, what it would pull instead (e.g. already routed). Used by
     /// `plan` and by the submitter before it sends a batch.
     public static func diagnose(_ intents: [RouteIntent], treasury: Address, from: Address?,
-                                chain: any ChainReader) async throws -> [(claim: LogPosition, reason: String)] {
+                                chain: any ChainReader, calls: RouteCalls) async throws -> [(claim: LogPosition, reason: String)] {
         var out: [(LogPosition, String)] = []
         var token: Address??
         for i in intents {
+            let built = try await calls.build([i])
+            guard !built.included.isEmpty else {
+                out.append((i.claim, built.held.first?.reason ?? "cannot be put in a call"))
+                continue
+            }
             let pulled: UInt256?
-            switch try await chain.call(from: from, to: treasury, data: try calldata([i])) {
+            switch try await chain.call(from: from, to: treasury, data: built.data) {
             case let .reverted(message, _): out.append((i.claim, "reverts alone: \(message)")); continue
             case let .returned(data):
                 pulled = (try? ABIDecoder.decode([.uint256], from: data)).flatMap { v -> UInt256? in if case let .uint(x)? = v.first { return x }; return nil }

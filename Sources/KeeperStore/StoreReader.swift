@@ -232,6 +232,16 @@ public struct StoreReader {
             """, args).map { try Col(row: $0, table: "intents").u64("n") }
     }
 
+    /// The block of the oldest claim still waiting to be routed — pending, sent, or held by a simulation (nil when none):
+    /// how close the proven treasury's claims are to the age the chain can no longer verify.
+    public func oldestWaitingClaimBlock() throws -> UInt64? {
+        guard let row = try rows("""
+            SELECT MIN(claim_block) AS b FROM intents
+            WHERE state IN ('pending', 'sent') OR (state = 'policy_skipped' AND reason LIKE 'simulation:%')
+            """).first else { return nil }
+        return try Col(row: row, table: "intents").optionalU64("b")
+    }
+
     /// Intent counts by state (every state present, zero when none).
     public func intentCounts() throws -> [IntentState: Int] {
         var out: [IntentState: Int] = [:]

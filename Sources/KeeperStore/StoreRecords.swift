@@ -126,6 +126,10 @@ public struct TreasuryEvent: Equatable, Sendable {
         self.claim = claim; self.claimBlockHash = claimBlockHash; self.outcome = outcome
     }
 
+    /// `claim.logIndex` of a ProvenExpansionTreasury event whose claim could not be mapped to a log (its header or proof
+    /// did not verify: it cites no known claim).
+    public static let unresolvedLogIndex = UInt32.max
+
     /// The claim this event settles, when its block hash is known.
     public var claimID: ClaimID? { claimBlockHash.map { ClaimID(blockHash: $0, logIndex: claim.logIndex) } }
 }

@@ -53,6 +53,52 @@ public struct SafetyGate: Sendable {
         }
     }
 
+    /// What stops the keeper routing through a ProvenExpansionTreasury at `config.contracts.treasury`, each naming its
+    /// config key (empty when nothing does): the contract must answer `reward_source()` with `contracts.staking` and
+    /// `reward_topic()` with the reward event's topic 0; the reward event must carry the staker as its first indexed
+    /// field and the amount as its first data word (what the contract reads from the proven log); and the confirmed
+    /// `block` must be provable (its header fields hash to its block hash: the keeper knows the chain's fork).
+    public static func provenTreasuryIssues(config: KeeperConfig, chain: any ChainReader, block: UInt64?) async throws -> [ConfigIssue] {
+        let treasury = config.contracts.treasury
+        let fix = "set contracts.treasury to the address `contracts deploy --kind proven` printed, or [treasury] kind = \"keeper\""
+        let event: ABIEvent
+        do { event = try Bindings(config: config).reward.event } catch {
+            return [ConfigIssue(key: "contracts.reward_event", message: "\(error)")]
+        }
+        func read(_ f: ABIFunction) async throws -> [UInt8]? {
+            if case let .returned(out) = try await chain.call(from: nil, to: treasury, data: try f.encodeCall([])), out.count == 32 { return out }
+            return nil
+        }
+        guard let source = try await read(Bindings.rewardSource), let topic = try await read(Bindings.rewardTopic) else {
+            return [ConfigIssue(key: "treasury.kind", message: "\(treasury.checksummed) does not answer reward_source() and reward_topic(): "
+                                + "not a ProvenExpansionTreasury (kind = \"proven\" needs one); \(fix)")]
+        }
+        var issues: [ConfigIssue] = []
+        if (try? Address(source.suffix(20))) != config.contracts.staking {
+            issues.append(ConfigIssue(key: "contracts.staking", message: "the treasury \(treasury.checksummed) accepts rewards from "
+                                      + "\((try? Address(source.suffix(20)))?.checksummed ?? "?"), not contracts.staking \(config.contracts.staking.checksummed)"))
+        }
+        if topic != event.topic0.bytes {
+            issues.append(ConfigIssue(key: "contracts.reward_event", message: "the treasury \(treasury.checksummed) accepts the event with topic 0 "
+                                      + "\(Hex.encode(topic)), not \(event.signature) (\(event.topic0.hexString))"))
+        }
+        let (stakerField, amountField) = (config.contracts.rewardStakerField, config.contracts.rewardAmountField)
+        if event.parameters.first(where: \.indexed)?.name != stakerField {
+            issues.append(ConfigIssue(key: "contracts.reward_staker_field", message: "the proven treasury reads the staker from topic 1: "
+                                      + "\(stakerField) must be the first indexed field of \(event.signature)"))
+        }
+        if event.parameters.first(where: { !$0.indexed })?.name != amountField {
+            issues.append(ConfigIssue(key: "contracts.reward_amount_field", message: "the proven treasury reads the amount from the first "
+                                      + "data word: \(amountField) must be the first non-indexed field of \(event.signature)"))
+        }
+        if let block {
+            do { _ = try await chain.receiptProofs(block: block) } catch let e as BlockReceiptProofs.Failure {
+                issues.append(ConfigIssue(key: "treasury.kind", message: "the keeper cannot prove this chain's blocks: \(e.description)"))
+            }
+        }
+        return issues
+    }
+
     /// The prefix of `intents` (claim order) that fits the per-transaction cap and what is left of the
     /// rolling-24-hour cap (`spentToday`), at most `max_batch` long. Empty when a cap defers everything;
     /// `deferred` then says which cap.

@@ -42,7 +42,12 @@ public final class SubmissionService: Service, @unchecked Sendable {
         guard id == config.chain.chainID else {
             throw EngineError.chain("the node's chain id is \(id) but chain.chain_id is \(config.chain.chainID); refusing to sign")
         }
-        if checkRole && !settings.dryRun {
+        if config.treasury.kind == .proven {
+            // No keeper role: anyone may route. The contract must be the one the config describes, and blocks provable.
+            let head = try await reader.head(.latest)
+            let issues = try await SafetyGate.provenTreasuryIssues(config: config, chain: reader, block: head > 0 ? head - 1 : nil)
+            if !issues.isEmpty { throw EngineError.config(issues) }
+        } else if checkRole && !settings.dryRun {
             try await SafetyGate(settings: settings, treasury: config.contracts.treasury).checkKeeperRole(keeper, chain: reader)
         }
         let balance = try await chain.balance(keeper)

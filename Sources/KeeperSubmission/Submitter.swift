@@ -20,6 +20,8 @@ import Logging
 public final class Submitter: SubmissionComponent, @unchecked Sendable {
     let keeper: Address
     let gate: SafetyGate
+    /// Builds each batch's calldata (`route`, or `route_proven` with receipt proofs checked before sending).
+    let calls: RouteCalls
     var lastDeferral: String?
     var lastDryRun: String?
     var lastRecheck: UInt64 = 0
@@ -34,6 +36,7 @@ public final class Submitter: SubmissionComponent, @unchecked Sendable {
                 reader: any ChainReader, signer: (any TransactionSigning)?, keeper: Address, logger: Logger) {
         self.keeper = keeper
         gate = SafetyGate(settings: settings, treasury: config.contracts.treasury)
+        calls = RouteCalls(config: config, chain: reader)
         super.init(config: config, settings: settings, store: store, chain: chain, reader: reader, signer: signer, logger: logger)
     }
 
@@ -76,7 +79,24 @@ public final class Submitter: SubmissionComponent, @unchecked Sendable {
         if let why = try await gate.pauseReason(chain: reader) { return deferred(why) }
         var (batch, capped) = gate.admit(pending, spentToday: spent)
         if batch.isEmpty { return deferred(capped ?? "caps") }
-        var data = try PlanReport.calldata(batch)
+        calls.reset()
+        let built = try await calls.build(batch)
+        let lasting = built.held.filter(\.lasting)
+        if !lasting.isEmpty {
+            // Claims that cannot be proven (or aged past what the chain verifies) are held with the reason; a proof
+            // problem is looked at again with the simulation skips, an aged-out claim is not (it never gets younger).
+            if !settings.dryRun {
+                try store.write { w in
+                    for h in lasting {
+                        try w.markWouldSkip(h.intent.id, reason: h.reason.hasPrefix("UNVERIFIABLE") ? h.reason : "simulation: \(h.reason)")
+                    }
+                }
+            }
+            for h in lasting { logger.notice("claim cannot be routed by proof; not sent", metadata: ["claim": "\(h.intent.claim)", "reason": "\(h.reason)"]) }
+        }
+        batch = built.included
+        if batch.isEmpty { return .idle }
+        var data = built.data
         let expected = batch.reduce(UInt256.zero) { $0.addingReportingOverflow($1.expected).partialValue }
         switch try await reader.call(from: keeper, to: config.contracts.treasury, data: data) {
         case let .reverted(message, _):
@@ -86,7 +106,7 @@ public final class Submitter: SubmissionComponent, @unchecked Sendable {
                 if case let .uint(x)? = v.first { return x }; return nil
             }
             if total != expected {
-                let skips = try await PlanReport.diagnose(batch, treasury: config.contracts.treasury, from: keeper, chain: reader)
+                let skips = try await PlanReport.diagnose(batch, treasury: config.contracts.treasury, from: keeper, chain: reader, calls: calls)
                 if !skips.isEmpty {
                     if !settings.dryRun {
                         try store.write { w in
@@ -101,7 +121,10 @@ public final class Submitter: SubmissionComponent, @unchecked Sendable {
                     for s in skips { if let i = batch.first(where: { $0.claim == s.claim }), firstSkip[i.staker] == nil { firstSkip[i.staker] = s.claim } }
                     batch.removeAll { i in firstSkip[i.staker].map { i.claim >= $0 } ?? false }
                     if batch.isEmpty { return .idle }
-                    data = try PlanReport.calldata(batch)
+                    let rebuilt = try await calls.build(batch)
+                    batch = rebuilt.included
+                    if batch.isEmpty { return .idle }
+                    data = rebuilt.data
                 }
             }
         }

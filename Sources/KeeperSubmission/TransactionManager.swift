@@ -132,12 +132,13 @@ public final class TransactionManager: SubmissionComponent, @unchecked Sendable 
     }
 
     func settle(_ t: JournaledTransaction, receipt r: Receipt, others: [JournaledTransaction]) async throws {
-        var events: [ChainEvent] = []
-        for log in r.logs where log.address == config.contracts.treasury && !log.removed {
-            guard let topic0 = log.topics.first, topic0 == Bindings.routed.topic0 || topic0 == Bindings.routeSkipped.topic0,
-                  let idx = UInt32(exactly: log.logIndex) else { continue }
-            events.append(try Ingestor.decodeTreasury(log, position: LogPosition(block: log.blockNumber, logIndex: idx)))
+        let decoder = TreasuryLogDecoder(kind: config.treasury.kind)
+        let (routedEvent, skippedEvent) = Bindings.routeEvents(config.treasury.kind)
+        let logs = r.logs.filter { log in
+            guard log.address == config.contracts.treasury, !log.removed, let topic0 = log.topics.first else { return false }
+            return topic0 == routedEvent.topic0 || topic0 == skippedEvent.topic0
         }
+        let events = try await decoder.decode(logs, chain: reader)
         let planner = Planner(minRouteWei: config.keeper.minRouteWei)
         var revertReason: String?
         if r.status != 1 {

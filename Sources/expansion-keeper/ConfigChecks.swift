@@ -104,6 +104,12 @@ enum ConfigChecks {
                 return [Finding(key: "contracts.treasury", message: "\(treasury.checksummed) has no contract code on chain \(id) "
                                 + "(wrong address, or not deployed yet); \(fix)", isError: true)]
             }
+            if cfg.treasury.kind == .proven {
+                let reader = try RPCChainReader(urls: cfg.chain.rpcURLs, maxLogsRange: cfg.chain.maxLogsRange)
+                let head = try await reader.head(.latest)
+                return try await SafetyGate.provenTreasuryIssues(config: cfg, chain: reader, block: head > 0 ? head - 1 : nil)
+                    .map { Finding(key: $0.key, message: $0.message, isError: true) }
+            }
             let probe = keeper ?? Address.zero
             let out: [UInt8]
             do {

@@ -21,12 +21,18 @@ struct ContractsCommand: AsyncParsableCommand {
 
     struct Deploy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Deploy ExpansionTreasury with the keeper's key and enable the keeper; prints the address and deploy block as JSON.",
+            abstract: "Deploy ExpansionTreasury (or --kind proven: ProvenExpansionTreasury) with the keeper's key; prints the address and deploy block as JSON.",
             discussion: "The reward token is --token, or else the staking contract's vvv() (its reward token). "
                 + "--owner (the operators' multisig) is required: ownership is transferred after the keeper is enabled, and the "
                 + "new owner must call accept_ownership(). --owner-is-keeper leaves the keeper's hot key as the owner (test chains "
                 + "only). contracts.treasury in the config is not used (it may be the zero address until the deployment is known). "
-                + "The output's start_block and deploy_block are the values for chain.start_block and contracts.treasury_deploy_block.")
+                + "The output's start_block and deploy_block are the values for chain.start_block and contracts.treasury_deploy_block. "
+                + "--kind proven deploys ProvenExpansionTreasury(reward_token, owner, reward_source = contracts.staking, reward_topic = "
+                + "the configured reward event's topic 0): it has no keeper role (anyone may route a proven claim), and --owner owns it "
+                + "from the constructor (nothing to accept); set [treasury] kind = \"proven\" in the config.")
+
+        @Option(help: "Which treasury: keeper (ExpansionTreasury, default) or proven (ProvenExpansionTreasury).")
+        var kind: String = "keeper"
 
         @Option(help: "The keeper's TOML config file (rpc_urls, chain_id, keystore, password_file).")
         var config: String
@@ -43,16 +49,16 @@ struct ContractsCommand: AsyncParsableCommand {
         @Option(help: "The reward token (default: the staking contract's vvv()).")
         var token: String?
 
-        @Option(help: "The compiled artifact (default: deploy/contracts/out/ExpansionTreasury.json, found from the working directory or next to the config).")
+        @Option(help: "The compiled artifact (default: deploy/contracts/out/ExpansionTreasury.json, or ProvenExpansionTreasury.json with --kind proven, found from the working directory or next to the config).")
         var artifact: String?
 
         static let vvv = try! ABIFunction(signature: "vvv()")
         static let setKeeper = try! ABIFunction(signature: "set_keeper(address keeper,bool enabled)")
         static let transferOwnership = try! ABIFunction(signature: "transfer_ownership(address new_owner)")
 
-        func locateArtifact(_ cfg: KeeperConfig) throws -> String {
+        func locateArtifact(_ cfg: KeeperConfig, kind: KeeperConfig.TreasuryKind) throws -> String {
             if let artifact { return artifact }
-            let rel = "deploy/contracts/out/ExpansionTreasury.json"
+            let rel = "deploy/contracts/out/\(kind == .proven ? "ProvenExpansionTreasury" : "ExpansionTreasury").json"
             var dir = URL(fileURLWithPath: cfg.path).deletingLastPathComponent()
             var candidates = [FileManager.default.currentDirectoryPath + "/" + rel]
             for _ in 0..<4 { candidates.append(dir.appendingPathComponent(rel).path); dir = dir.deletingLastPathComponent() }
@@ -65,13 +71,16 @@ struct ContractsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let cfg = try KeeperKey.config(config)
+            guard let treasuryKind = KeeperConfig.TreasuryKind(rawValue: kind) else {
+                throw CLIError("--kind \(kind): expected keeper (ExpansionTreasury) or proven (ProvenExpansionTreasury)")
+            }
             let ownerAddress = try owner.map { o in try reporting("--owner") { try Address(o) } }
             guard ownerAddress != nil || ownerIsKeeper else {
                 throw CLIError("--owner: missing; name the treasury's owner (the operators' multisig), or pass --owner-is-keeper to leave "
                     + "the keeper's hot key as the owner (test chains only: whoever holds that key could withdraw everything)")
             }
             if ownerAddress != nil && ownerIsKeeper { throw CLIError("--owner and --owner-is-keeper: give one, not both") }
-            let path = try locateArtifact(cfg)
+            let path = try locateArtifact(cfg, kind: treasuryKind)
             let bytecode: [UInt8] = try reporting("artifact \(path)") {
                 guard let data = FileManager.default.contents(atPath: path),
                       let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any], let hex = obj["bytecode"] as? String else {
@@ -116,6 +125,25 @@ struct ContractsCommand: AsyncParsableCommand {
                 }
             }
 
+            if treasuryKind == .proven {
+                let topic = try reporting("contracts.reward_event") { try Bindings(config: cfg).reward.event.topic0 }
+                let owner = ownerAddress ?? me
+                let args = try reporting {
+                    try ABIEncoder.encode([.address(rewardToken), .address(owner), .address(cfg.contracts.staking), .fixedBytes(topic, count: 32)],
+                                          as: [.address, .address, .address, .bytes32])
+                }
+                let deployed = try await transact(to: nil, data: bytecode + args, what: "deploy ProvenExpansionTreasury")
+                guard let treasury = deployed.contractAddress else { throw CLIError("the deployment receipt names no contract address") }
+                print(JSONOut.render([
+                    "address": treasury.checksummed, "kind": "proven", "deploy_block": deployed.blockNumber, "start_block": deployed.blockNumber,
+                    "deploy_tx": deployed.transactionHash.hexString, "reward_token": rewardToken.checksummed, "owner": owner.checksummed,
+                    "reward_source": cfg.contracts.staking.checksummed, "reward_topic": topic.hexString, "deployer": me.checksummed,
+                    "chain_id": cfg.chain.chainID,
+                ] as [String: Any]))
+                FileHandle.standardError.write(Data(("next: in the config set [treasury] kind = \"proven\", contracts.treasury = \"\(treasury.checksummed)\", "
+                    + "contracts.treasury_deploy_block = \(deployed.blockNumber) and chain.start_block = \(deployed.blockNumber)\n").utf8))
+                return
+            }
             let initArgs = try reporting { try ABIEncoder.encode([.address(rewardToken), .address(me)], as: [.address, .address]) }
             let deployed = try await transact(to: nil, data: bytecode + initArgs, what: "deploy ExpansionTreasury")
             guard let treasury = deployed.contractAddress else { throw CLIError("the deployment receipt names no contract address") }
@@ -129,7 +157,7 @@ struct ContractsCommand: AsyncParsableCommand {
                 "address": treasury.checksummed, "deploy_block": deployed.blockNumber, "start_block": deployed.blockNumber, "deploy_tx": deployed.transactionHash.hexString,
                 "reward_token": rewardToken.checksummed, "keeper": me.checksummed, "keeper_enabled_tx": enabled.transactionHash.hexString,
                 "owner": me.checksummed, "pending_owner": JSONOut.orNull(transferTx == nil ? nil : ownerAddress?.checksummed),
-                "transfer_ownership_tx": JSONOut.orNull(transferTx), "chain_id": cfg.chain.chainID,
+                "transfer_ownership_tx": JSONOut.orNull(transferTx), "chain_id": cfg.chain.chainID, "kind": "keeper",
             ] as [String: Any]))
             FileHandle.standardError.write(Data(("next: in the config set contracts.treasury = \"\(treasury.checksummed)\", "
                 + "contracts.treasury_deploy_block = \(deployed.blockNumber) and chain.start_block = \(deployed.blockNumber)"

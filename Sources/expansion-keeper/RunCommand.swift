@@ -80,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
             let keeper = cfg.keeper.keystore.flatMap { try? KeystoreFile.read(path: $0).address } ?? cfg.keeper.simulateFrom
             sampler = OperationsSampler(monitor: ops.monitor, store: store, chain: RPCSubmissionChain(client: chain.client), reader: chain,
                                         settings: SubmissionSettings(config: cfg), treasury: cfg.contracts.treasury,
-                                        keeper: keeper, interval: ops.sampleInterval, logger: logger)
+                                        keeper: keeper, treasuryKind: cfg.treasury.kind, interval: ops.sampleInterval, logger: logger)
         }
         if let api = cfg.api, !exitWhenCaughtUp {
             others.append(try await Self.apiServer(api, config: cfg, store: store, chain: chain, ops: ops, logger: logger))
