@@ -25,7 +25,13 @@ final class ExactlyOnceTests: XCTestCase {
         case deepReorg = "reorg deeper than confirmations, new fork reshuffling rewards"
     }
 
-    func testExactlyOnceUnderFaults() async throws {
+    func testExactlyOnceUnderFaults() async throws { try await exactlyOnceUnderFaults(kind: "keeper") }
+
+    /// The same faults with the ProvenExpansionTreasury: routes carry receipt proofs, and the keeper maps the proven
+    /// treasury's (block, tx index, log position) back to its claims; the oracle maps them independently.
+    func testExactlyOnceUnderFaultsProvenTreasury() async throws { try await exactlyOnceUnderFaults(kind: "proven") }
+
+    func exactlyOnceUnderFaults(kind: String) async throws {
         // Soak knobs: EXPANSION_KEEPER_SOAK_ITERATIONS (default 200) and EXPANSION_KEEPER_SOAK_FAULTS, a comma list of
         // fault names to draw from (a name listed twice is drawn twice as often), e.g. "deepReorg,deepReorg,killRandom,httpFaults".
         let environment = ProcessInfo.processInfo.environment
@@ -35,7 +41,7 @@ final class ExactlyOnceTests: XCTestCase {
         }.compactMap { $0 }).flatMap { $0.isEmpty ? nil : $0 } ?? Fault.allCases
         var rng = SplitMix(seed: Env.seed)
         print("ExactlyOnceTests seed \(Env.seed), \(iterations) iterations (EXPANSION_KEEPER_SEED / EXPANSION_KEEPER_SOAK=1 to change)")
-        let rig = try SubmissionRig(confirmations: 3)
+        let rig = try SubmissionRig(confirmations: 3, kind: kind)
         try rig.startDaemon()
         var survived: [Fault: Int] = [:]
         var cancelsLanded = 0
@@ -146,6 +152,7 @@ final class ExactlyOnceTests: XCTestCase {
         XCTAssertEqual((verdict["missing"] as? [Any])?.count, 0, "eligible claims never routed: \(verdict)")
         XCTAssertEqual((verdict["contributed_mismatch"] as? [Any])?.count, 0, "\(verdict)")
         XCTAssertGreaterThan(verdict["routed"] as? Int ?? 0, 10, "the run routed too little to mean anything: \(verdict)")
+        XCTAssertEqual(verdict["treasury_kind"] as? String, kind, "the oracle read another treasury kind")
         // The store agrees with the chain: the same routed claims, nothing left in flight.
         let storeRouted = try rig.store().read { r in Set(try r.intents(states: [.routed]).map { "\($0.claim)" }) }
         XCTAssertEqual(storeRouted, Set(verdict["routed_claims"] as? [String] ?? []), "store and chain disagree on routed claims")
@@ -161,7 +168,7 @@ final class ExactlyOnceTests: XCTestCase {
         let orphanedRouted = orphaned.filter { routedOnChain.contains("\($0.claim)") && !liveRouted.contains("\($0.claim)") }
         XCTAssertTrue(orphanedRouted.isEmpty, "orphaned claims routed: \(orphanedRouted)")
         let total = survived.values.reduce(0, +)
-        print("ExactlyOnceTests: survived \(total) injected faults (\(survived.map { "\($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "; "))); "
+        print("ExactlyOnceTests (\(kind) treasury): survived \(total) injected faults (\(survived.map { "\($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "; "))); "
               + "\(cancelsLanded) operator cancels landed, \(replacements) replacements, \(journal.count) journaled transactions, "
               + "routed \(verdict["routed"] ?? 0) of \(verdict["eligible"] ?? 0) eligible claims exactly once; "
               + "\(deepDepths.count) deep reorgs (depths \(deepDepths)), \(orphaned.count) claims orphaned, 0 duplicates, 0 missing, "

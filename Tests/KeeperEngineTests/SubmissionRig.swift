@@ -24,7 +24,11 @@ final class SubmissionRig {
     static let python = Env.python
     static func script(_ rel: String) -> String { Env.repoRoot.appendingPathComponent(rel).path }
 
-    init(confirmations: Int = 2, extraKeeper: String = "") throws {
+    /// `kind`: "keeper" (ExpansionTreasury, the keeper role) or "proven" (ProvenExpansionTreasury, receipt proofs).
+    let kind: String
+
+    init(confirmations: Int = 2, extraKeeper: String = "", kind: String = "keeper") throws {
+        self.kind = kind
         chain = try LocalChain(accounts: 12)
         dir = chain.dir.appendingPathComponent("rig")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -64,12 +68,14 @@ final class SubmissionRig {
             max_batch = 100
             max_fee_per_gas_gwei = 50.0
             \(extraKeeper)
+            [treasury]
+            kind = "\(kind)"
             [metrics]
             listen = "127.0.0.1:0"
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         try write("0x0000000000000000000000000000000000000000", 0)
-        let d = try Self.json(Env.run(Env.binary, ["contracts", "deploy", "--config", configPath, "--owner-is-keeper"]), "contracts deploy")
+        let d = try Self.json(Env.run(Env.binary, ["contracts", "deploy", "--config", configPath, "--owner-is-keeper", "--kind", kind]), "contracts deploy")
         treasury = d["address"] as? String ?? ""
         try write(treasury, d["deploy_block"] as? Int ?? 0)
         try scenario(["stakers", "--treasury", treasury, "--shares", "10000,5000,2500"])

@@ -72,10 +72,27 @@ def cmd_verify(a) -> dict:
         st = json.load(fh)
     rpc = RPC(a.url, timeout=120)
     head = hexint(rpc.call("eth_blockNumber"))
-    tre = ContractABI(load_artifact("ExpansionTreasury")["abi"])
+    treasury = st["treasury"]
+    # The ProvenExpansionTreasury answers reward_source(); its events name a claim by (block, tx index, log position),
+    # mapped here to the block-wide log index from the block's receipts (independently of the keeper's Swift mapping).
+    try:
+        proven = len(rpc.call("eth_call", {"to": treasury, "data": "0x" + ContractABI(load_artifact("ProvenExpansionTreasury")["abi"])
+                                            .encode_call("reward_source").hex()}, "latest")) == 66
+    except Exception:
+        proven = False
+    tre = ContractABI(load_artifact("ProvenExpansionTreasury" if proven else "ExpansionTreasury")["abi"])
+    receipts_cache: dict[int, list] = {}
+
+    def log_index(block: int, tx_index: int, position: int):
+        if block not in receipts_cache:
+            receipts_cache[block] = rpc.call("eth_getBlockReceipts", hex(block)) or [] if block <= head else []
+        for r in receipts_cache[block]:
+            if hexint(r["transactionIndex"]) == tx_index:
+                return hexint(r["logs"][position]["logIndex"]) if position < len(r["logs"]) else None
+        return None
+
     stk = ContractABI(load_artifact("MockVeniceStaking")["abi"])
     vvv = ContractABI(load_artifact("MockVVV")["abi"])
-    treasury = st["treasury"]
     frm = int(st.get("deploy_block", 0))
     claimed = stk.topic0("Claimed")
     rewards = {}
@@ -92,6 +109,11 @@ def cmd_verify(a) -> dict:
             name, v = tre.decode_log(t, bytes.fromhex(lg["data"][2:]))
         except KeyError:
             continue
+        if "claim_tx_index" in v:
+            if name == "RouteSkipped" and v["reason"] in (4, 5, 11, 12):
+                v["claim_log_index"] = None  # the header was not verified: the claim names no canonical block
+            else:
+                v["claim_log_index"] = log_index(v["claim_block"], v["claim_tx_index"], v["claim_log_position"])
         events.append(((hexint(lg["blockNumber"]), hexint(lg["logIndex"])), name, v))
     events.sort(key=lambda e: e[0])
 
@@ -160,7 +182,7 @@ def cmd_verify(a) -> dict:
     if total != sum(routed_sum.values()):
         mismatch.append({"staker": "total_contributed", "onchain": str(total), "events": str(sum(routed_sum.values()))})
     ok = not duplicates and not unexpected and not missing and not mismatch
-    return {"ok": ok, "head": head, "rewards": len(rewards), "eligible": len(eligible), "routed": len(routed_count),
+    return {"ok": ok, "treasury_kind": "proven" if proven else "keeper", "head": head, "rewards": len(rewards), "eligible": len(eligible), "routed": len(routed_count),
             "skipped_events": len(skipped), "duplicates": duplicates, "unexpected": unexpected, "missing": missing,
             "contributed_mismatch": mismatch, "total_contributed": str(total), "treasury_balance": str(balance),
             "routed_claims": sorted(f"{c[0]}:{c[1]}" for c in routed_count),
