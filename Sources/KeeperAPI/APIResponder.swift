@@ -21,12 +21,14 @@ final class APIResponder: HTTPResponder, Sendable {
     let store: KeeperStore
     let webRoot: String?
     let healthz: @Sendable () -> (ok: Bool, body: String)
+    let proven: ProvenRouting?
     let limiter: RateLimiter
     let statsCache = Mutex<(key: String, body: String)?>(nil)
 
-    init(settings: APISettings, facts: APIFacts, store: KeeperStore, webRoot: String?,
+    init(settings: APISettings, facts: APIFacts, store: KeeperStore, webRoot: String?, proven: ProvenRouting? = nil,
          healthz: @escaping @Sendable () -> (ok: Bool, body: String)) {
         self.settings = settings; self.facts = facts; self.store = store; self.webRoot = webRoot; self.healthz = healthz
+        self.proven = proven
         limiter = RateLimiter(perSecond: Int(settings.rateLimitPerSecond))
     }
 
@@ -39,12 +41,12 @@ final class APIResponder: HTTPResponder, Sendable {
     }
 
     enum Route {
-        case stats, staker(Address), contributions(Address), openapi, healthz, file(String)
+        case stats, staker(Address), contributions(Address), claimRoute(LogPosition), openapi, healthz, file(String)
     }
 
     func respond(to request: Request, context: APIRequestContext) async throws -> Response {
         do {
-            return try answer(request, context)
+            return try await answer(request, context)
         } catch let f as Failure {
             return Self.error(f, head: request.method == .head)
         } catch {
@@ -54,7 +56,7 @@ final class APIResponder: HTTPResponder, Sendable {
         }
     }
 
-    func answer(_ request: Request, _ context: APIRequestContext) throws -> Response {
+    func answer(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let route = try Self.route(request.uri.path, webRoot: webRoot)
         switch request.method {
         case .get, .head: break
@@ -109,6 +111,9 @@ final class APIResponder: HTTPResponder, Sendable {
             let cursor = try query["cursor"].map(Self.cursor)
             return Self.body(try contributions(address, limit: limit, before: cursor), type: "application/json",
                              cache: "public, max-age=2", request: request, head: head)
+        case let .claimRoute(claim):
+            try Self.allowOnly([], query)
+            return Self.body(try await claimRoute(claim), type: "application/json", cache: "public, max-age=10", request: request, head: head)
         case let .file(path):
             try Self.allowOnly(["address"], query)
             return try file(path, request: request, head: head)
@@ -135,9 +140,13 @@ final class APIResponder: HTTPResponder, Sendable {
                 let address = try Self.address(String(parts[4]))
                 return parts.count == 5 ? .staker(address) : .contributions(address)
             }
+            // ["", "api", "v1", "claims", "BLOCK-LOG_INDEX", "route"]
+            if parts.count == 6, parts[1] == "api", parts[2] == "v1", parts[3] == "claims", parts[5] == "route" {
+                return .claimRoute(try Self.claim(String(parts[4])))
+            }
             throw Failure(status: .notFound, code: "not_found",
                           message: "no such API path; see /api/v1/openapi.json for /api/v1/stats, /api/v1/stakers/{address}, "
-                              + "/api/v1/stakers/{address}/contributions")
+                              + "/api/v1/stakers/{address}/contributions, /api/v1/claims/{claim}/route")
         }
         guard webRoot != nil else {
             throw Failure(status: .notFound, code: "not_found", message: "the stakers' app is not installed on this keeper (no web root)")
@@ -152,6 +161,17 @@ final class APIResponder: HTTPResponder, Sendable {
         }
         guard plain else { throw Failure(status: .notFound, code: "not_found", message: "no such file") }
         return .file(file)
+    }
+
+    /// A claim in a path: BLOCK-LOG_INDEX (the log's index in its block), decimal.
+    static func claim(_ text: String) throws -> LogPosition {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 20 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+              let block = UInt64(parts[0]), let index = UInt32(parts[1]) else {
+            throw Failure(status: .badRequest, code: "bad_claim",
+                          message: "\"\(text.prefix(64))\" is not a claim: expected BLOCK-LOG_INDEX (decimal; the log's index in its block)")
+        }
+        return LogPosition(block: block, logIndex: index)
     }
 
     static func address(_ text: String) throws -> Address {
@@ -234,14 +254,36 @@ final class APIResponder: HTTPResponder, Sendable {
         w.field("explorer_url", settings.explorerURL)
         w.field("rpc_url", settings.rpcURL)
         w.field("confirmations", facts.confirmations)
+        w.field("treasury_kind", facts.treasuryKind)
         w.closeObject()
         let body = w.text
         statsCache.withLock { $0 = (key, body) }
         return body
     }
 
+    /// `/api/v1/claims/{block}-{log_index}/route`: the route_proven transaction the staker (or anyone) can send.
+    func claimRoute(_ claim: LogPosition) async throws -> String {
+        guard let proven else {
+            throw Failure(status: .notFound, code: "not_proven_treasury",
+                          message: "this keeper routes through the ExpansionTreasury, where only the keeper may route; a claim cannot be routed by its staker")
+        }
+        do {
+            let (call, located) = try await ProvenRouteCall.forClaims([(claim.block, claim.logIndex)], reward: proven.reward,
+                                                                     source: proven.staking, chain: proven.chain)
+            return JSONOut.renderLine(["to": facts.treasury.checksummed, "data": Hex.encode(try call.calldata()),
+                                       "claims": located.map(\.json)])
+        } catch let refused as ProvenRouteCall.ClaimRefused {
+            throw Failure(status: .notFound, code: "no_such_claim", message: refused.description)
+        } catch {
+            throw Failure(status: .badGateway, code: "chain_unavailable",
+                          message: "the keeper's node did not serve block \(claim.block): \("\(error)".split(separator: "\n").first ?? "")")
+        }
+    }
+
     func staker(_ address: Address) throws -> String {
-        let s = try store.read { try $0.stakerSummary(address) }
+        let (s, waiting) = try store.read { r in
+            (try r.stakerSummary(address), try r.intents(states: [.pending, .sent, .policySkipped], staker: address))
+        }
         var w = JSONWriter()
         w.openObject()
         w.field("address", address.checksummed)
@@ -252,6 +294,23 @@ final class APIResponder: HTTPResponder, Sendable {
         w.field("routes", s.routes)
         w.field("skips", s.skips)
         w.field("pending", s.pending)
+        // The claims still to be routed (oldest first, at most 100): with the proven treasury, each one the staker may
+        // route themselves (/api/v1/claims/{claim}/route). Held = the keeper will not send it now (the reason says why).
+        w.key("waiting")
+        w.openArray()
+        for i in waiting.filter({ $0.state != .policySkipped || ($0.reason ?? "").hasPrefix("simulation:") || ($0.reason ?? "").hasPrefix("UNVERIFIABLE") })
+            .sorted(by: { $0.claim < $1.claim }).prefix(100) {
+            w.openObject()
+            w.field("claim_block", i.claim.block)
+            w.field("claim_log_index", UInt64(i.claim.logIndex))
+            w.field("claim_block_hash", i.blockHash.hexString)
+            w.field("reward_wei", i.amount.decimalString)
+            w.field("expected_wei", i.expected.decimalString)
+            w.field("state", i.state == .policySkipped ? "held" : i.state.rawValue)
+            w.field("reason", i.state == .policySkipped ? i.reason : nil)
+            w.closeObject()
+        }
+        w.closeArray()
         w.closeObject()
         return w.text
     }

@@ -21,11 +21,30 @@ public struct APIFacts: Sendable {
     public var staking: Address
     /// Blocks deep before the keeper acts (0 for "safe"/"finalized", which the app shows as such).
     public var confirmations: UInt64
+    /// Which treasury (`[treasury] kind`): "keeper" or "proven".
+    public var treasuryKind: String
 
     /// The facts.
-    public init(chainID: UInt64, treasury: Address, rewardToken: Address, staking: Address, confirmations: UInt64) {
+    public init(chainID: UInt64, treasury: Address, rewardToken: Address, staking: Address, confirmations: UInt64,
+                treasuryKind: String = "keeper") {
         self.chainID = chainID; self.treasury = treasury; self.rewardToken = rewardToken; self.staking = staking
-        self.confirmations = confirmations
+        self.confirmations = confirmations; self.treasuryKind = treasuryKind
+    }
+}
+
+/// With the ProvenExpansionTreasury: what `/api/v1/claims/{block}-{log_index}/route` builds a staker's own route_proven
+/// transaction from (the daemon's chain reader, the reward event and its contract).
+public struct ProvenRouting: Sendable {
+    /// Reads blocks and receipts.
+    public var chain: any ChainReader
+    /// The reward event.
+    public var reward: RewardEventBinding
+    /// The staking contract (the reward source).
+    public var staking: Address
+
+    /// The parts.
+    public init(chain: any ChainReader, reward: RewardEventBinding, staking: Address) {
+        self.chain = chain; self.reward = reward; self.staking = staking
     }
 }
 
@@ -84,9 +103,9 @@ public final class APIServer: Service, Sendable {
 
     /// A server over `store`; `healthz` answers `/healthz` (the daemon's liveness).
     public init(settings: APISettings, facts: APIFacts, store: KeeperStore, webRoot: String?, limits: Limits = Limits(),
-                logger: Logger, healthz: @escaping @Sendable () -> (ok: Bool, body: String)) {
+                proven: ProvenRouting? = nil, logger: Logger, healthz: @escaping @Sendable () -> (ok: Bool, body: String)) {
         self.settings = settings; self.limits = limits; self.logger = logger
-        responder = APIResponder(settings: settings, facts: facts, store: store, webRoot: webRoot, healthz: healthz)
+        responder = APIResponder(settings: settings, facts: facts, store: store, webRoot: webRoot, proven: proven, healthz: healthz)
     }
 
     /// The bound port once listening (the configured one, or the one the OS chose for port 0).

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Expansion Keeper stakers' API",
     "version": "1.0.0",
-    "description": "Read-only: what the keeper ingested from the ExpansionTreasury — each staker's registration and every wei routed from their rewards, and every reward skipped with the reason. Amounts are decimal strings in wei; addresses are EIP-55 checksummed; block numbers are integers. Every error is {\"error\": {\"code\", \"message\"}}. GET and HEAD only (OPTIONS for CORS); any other method on a path is 405 with an Allow header. Rate limited per client address (429 with Retry-After)."
+    "description": "Read-only: what the keeper ingested from the treasury (ExpansionTreasury or ProvenExpansionTreasury) — each staker's registration and every wei routed from their rewards, and every reward skipped with the reason; with the ProvenExpansionTreasury, also the transaction that routes a claim (for its staker to send). Amounts are decimal strings in wei; addresses are EIP-55 checksummed; block numbers are integers. Every error is {\"error\": {\"code\", \"message\"}}. GET and HEAD only (OPTIONS for CORS); any other method on a path is 405 with an Allow header. Rate limited per client address (429 with Retry-After)."
   },
   "paths": {
     "/api/v1/stats": {
@@ -68,6 +68,28 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/claims/{claim}/route": {
+      "parameters": [{"name": "claim", "in": "path", "required": true,
+                      "description": "BLOCK-LOG_INDEX: the reward log's block and its index in the block (as eth_getLogs reports it).",
+                      "schema": {"type": "string", "pattern": "^[0-9]{1,20}-[0-9]{1,10}$"}}],
+      "get": {
+        "operationId": "claimRoute",
+        "summary": "With the ProvenExpansionTreasury: the route_proven transaction that routes this claim (anyone may send it)",
+        "responses": {
+          "200": {"description": "The transaction to send: to, data, and the claim as found in its block's receipts",
+                  "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClaimRoute"}}}},
+          "304": {"description": "Not modified"},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "404": {"description": "Not a reward log of the staking contract (no_such_claim), or the keeper routes through the ExpansionTreasury (not_proven_treasury)",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "429": {"$ref": "#/components/responses/TooManyRequests"},
+          "502": {"description": "The keeper's node did not serve the block",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/api/v1/openapi.json": {
       "get": {
         "operationId": "openapi",
@@ -111,7 +133,7 @@ enum OpenAPIDocument {
       "Stats": {
         "type": "object",
         "required": ["chain_id", "treasury", "reward_token", "staking", "block", "stakers_registered", "total_contributed_wei",
-                     "routes", "skips", "explorer_url", "rpc_url", "confirmations"],
+                     "routes", "skips", "explorer_url", "rpc_url", "confirmations", "treasury_kind"],
         "properties": {
           "chain_id": {"type": "integer", "minimum": 1},
           "treasury": {"$ref": "#/components/schemas/Address"},
@@ -124,12 +146,13 @@ enum OpenAPIDocument {
           "skips": {"type": "integer", "minimum": 0},
           "explorer_url": {"type": ["string", "null"], "description": "Base URL for transaction links: {explorer_url}/tx/{hash}."},
           "rpc_url": {"type": ["string", "null"], "description": "A public RPC endpoint the app may read from."},
-          "confirmations": {"type": "integer", "minimum": 0, "description": "Blocks deep before the keeper acts (0: the node's safe/finalized block)."}
+          "confirmations": {"type": "integer", "minimum": 0, "description": "Blocks deep before the keeper acts (0: the node's safe/finalized block)."},
+          "treasury_kind": {"type": "string", "enum": ["keeper", "proven"], "description": "keeper: ExpansionTreasury (only the keeper routes); proven: ProvenExpansionTreasury (anyone may route a proven claim)."}
         }
       },
       "Staker": {
         "type": "object",
-        "required": ["address", "registered", "share_bps", "since_block", "contributed_wei", "routes", "skips", "pending"],
+        "required": ["address", "registered", "share_bps", "since_block", "contributed_wei", "routes", "skips", "pending", "waiting"],
         "properties": {
           "address": {"$ref": "#/components/schemas/Address"},
           "registered": {"type": "boolean"},
@@ -138,7 +161,34 @@ enum OpenAPIDocument {
           "contributed_wei": {"$ref": "#/components/schemas/Wei"},
           "routes": {"type": "integer", "minimum": 0},
           "skips": {"type": "integer", "minimum": 0},
-          "pending": {"type": "integer", "minimum": 0, "description": "Eligible claims not yet settled by the treasury."}
+          "pending": {"type": "integer", "minimum": 0, "description": "Eligible claims not yet settled by the treasury."},
+          "waiting": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/WaitingClaim"},
+                      "description": "The claims still to be routed, oldest first (at most 100)."}
+        }
+      },
+      "WaitingClaim": {
+        "type": "object",
+        "required": ["claim_block", "claim_log_index", "claim_block_hash", "reward_wei", "expected_wei", "state", "reason"],
+        "properties": {
+          "claim_block": {"type": "integer", "minimum": 0},
+          "claim_log_index": {"type": "integer", "minimum": 0},
+          "claim_block_hash": {"$ref": "#/components/schemas/Hash"},
+          "reward_wei": {"$ref": "#/components/schemas/Wei"},
+          "expected_wei": {"$ref": "#/components/schemas/Wei", "description": "What the treasury would take: floor(reward × share / 10000)."},
+          "state": {"type": "string", "enum": ["pending", "sent", "held"], "description": "held: the keeper does not send it now (reason)."},
+          "reason": {"type": ["string", "null"]}
+        }
+      },
+      "ClaimRoute": {
+        "type": "object", "required": ["to", "data", "claims"],
+        "properties": {
+          "to": {"$ref": "#/components/schemas/Address"},
+          "data": {"type": "string", "pattern": "^0x([0-9a-f]{2})*$", "description": "route_proven calldata."},
+          "claims": {"type": "array", "items": {"type": "object",
+                     "required": ["block", "log_index", "block_hash", "tx_index", "log_position", "staker", "amount"],
+                     "properties": {"block": {"type": "integer"}, "log_index": {"type": "integer"}, "block_hash": {"$ref": "#/components/schemas/Hash"},
+                                    "tx_index": {"type": "integer"}, "log_position": {"type": "integer"},
+                                    "staker": {"$ref": "#/components/schemas/Address"}, "amount": {"$ref": "#/components/schemas/Wei"}}}}
         }
       },
       "Contribution": {

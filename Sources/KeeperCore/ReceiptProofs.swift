@@ -169,6 +169,63 @@ public struct ProvenRouteCall: Sendable {
     /// The claims added so far.
     public var count: Int { claims.count }
 
+    /// One reward claim of a `forClaims` call, as found in its block's receipts.
+    public struct LocatedClaim: Sendable, Equatable {
+        /// The block number and the log's index in the block (as `eth_getLogs` reports it).
+        public var block: UInt64, logIndex: UInt32
+        /// The block's hash (its header was checked to hash to it).
+        public var blockHash: Bytes32
+        /// The receipt's transaction index and the log's position among its logs.
+        public var txIndex: UInt64, logPosition: UInt32
+        /// The reward's staker and amount, decoded from the log.
+        public var staker: Address, amount: UInt256
+
+        /// The JSON object of `prove --claim` and the API.
+        public var json: [String: Any] {
+            ["block": block, "log_index": Int(logIndex), "block_hash": blockHash.hexString, "tx_index": txIndex,
+             "log_position": Int(logPosition), "staker": staker.checksummed, "amount": amount.decimalString]
+        }
+    }
+
+    /// Why `forClaims` refused a claim (the claim and the reason, in words).
+    public struct ClaimRefused: Error, CustomStringConvertible, Sendable {
+        /// "BLOCK:LOG_INDEX: reason".
+        public let description: String
+    }
+
+    /// The call routing the reward logs at `claims` ((block, log index in the block) each): every block fetched through
+    /// `chain` and checked, every log found in its receipts and checked to be `reward` emitted by `source`. Throws
+    /// `ClaimRefused` for a claim that is not such a log (or does not fit one call), the chain's errors otherwise.
+    public static func forClaims(_ claims: [(block: UInt64, logIndex: UInt32)], reward: RewardEventBinding, source: Address,
+                                 chain: any ChainReader) async throws -> (call: ProvenRouteCall, claims: [LocatedClaim]) {
+        var blocks: [UInt64: BlockReceiptProofs] = [:]
+        var call = ProvenRouteCall()
+        var located: [LocatedClaim] = []
+        for c in claims {
+            let name = "\(c.block):\(c.logIndex)"
+            if blocks[c.block] == nil {
+                do { blocks[c.block] = try await chain.receiptProofs(block: c.block) } catch let f as BlockReceiptProofs.Failure {
+                    throw ClaimRefused(description: "\(name): \(f.description)")
+                }
+            }
+            guard let p = blocks[c.block] else { continue }
+            guard let (tx, position) = p.location(ofLogIndex: c.logIndex), let log = p.log(txIndex: tx, position: position) else {
+                throw ClaimRefused(description: "\(name): block \(c.block) has no log \(c.logIndex)")
+            }
+            guard log.address == source, log.topics.first == reward.event.topic0,
+                  let (staker, amount) = try? reward.decode(topics: log.topics, data: log.data) else {
+                throw ClaimRefused(description: "\(name): log \(c.logIndex) of block \(c.block) is not a \(reward.event.name) reward of the staking "
+                                   + "contract \(source.checksummed) (it was emitted by \(log.address.checksummed))")
+            }
+            do { try call.add(p, txIndex: tx, logPosition: position) } catch {
+                throw ClaimRefused(description: "\(name): \(error.description)")
+            }
+            located.append(LocatedClaim(block: c.block, logIndex: c.logIndex, blockHash: p.blockHash, txIndex: tx, logPosition: position,
+                                        staker: staker, amount: amount))
+        }
+        return (call, located)
+    }
+
     /// The calldata.
     public func calldata() throws -> [UInt8] {
         let claimValues = claims.map { c -> ABIValue in

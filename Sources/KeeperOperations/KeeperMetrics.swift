@@ -151,7 +151,7 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_nonce_gap", .gauge, "Pending nonce of the node minus the next nonce the keeper expects (0 when in step)."),
         .init("expansion_keeper_keeper_balance_eth", .gauge, "The keeper account's balance in ETH (gas money)."),
         .init("expansion_keeper_min_balance_eth", .gauge, "The configured keeper.min_balance_eth: the LowBalance alert fires below it."),
-        .init("expansion_keeper_proven_oldest_claim_age_blocks", .gauge, "With [treasury] kind = \"proven\": blocks between the chain head and the oldest claim still waiting to be routed (pending, sent or held); 0 when none or with the keeper treasury."),
+        .init("expansion_keeper_proven_oldest_claim_age_blocks", .gauge, "With [treasury] kind = \"proven\": blocks between the chain head and the oldest claim the keeper has still to route (pending or sent; not claims held for the staker's allowance or balance); 0 when none or with the keeper treasury."),
         .init("expansion_keeper_proven_verifiable_window_blocks", .gauge, "With [treasury] kind = \"proven\": how far back the chain verifies a claim's block (8191 with the EIP-2935 history contract, 256 without); 0 with the keeper treasury."),
         .init("expansion_keeper_paused", .gauge, "1 while submission is paused (pause_file present or the treasury is paused)."),
         .init("expansion_keeper_dry_run", .gauge, "1 when the keeper runs with dry_run = true or run --dry-run (plans, never signs)."),

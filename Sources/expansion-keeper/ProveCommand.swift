@@ -74,37 +74,21 @@ struct ProveCommand: AsyncParsableCommand {
     func routeClaims() async throws {
         guard let config else { throw CLIError("--config FILE is required with --claim (the treasury, the staking contract and its reward event)") }
         let cfg = try KeeperKey.config(config)
-        let event = try reporting { try Bindings(config: cfg).reward }
-        let client = try reporting { try RPCClient(urls: rpc.isEmpty ? cfg.chain.rpcURLs : rpc) }
-        defer { client.shutdown() }
-        var wanted: [LogPosition] = []
+        let reward = try reporting { try Bindings(config: cfg).reward }
+        let reader = try reporting { try RPCChainReader(urls: rpc.isEmpty ? cfg.chain.rpcURLs : rpc, maxLogsRange: cfg.chain.maxLogsRange) }
+        var wanted: [(block: UInt64, logIndex: UInt32)] = []
         for c in claims {
             let parts = c.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, let n = try? Self.blockNumber(String(parts[0]), option: "--claim"), let li = UInt32(parts[1]) else {
                 throw CLIError("--claim \(c): expected BLOCK:LOG_INDEX, e.g. 1234567:3 (the log's index in its block, as eth_getLogs reports it)")
             }
-            wanted.append(LogPosition(block: n, logIndex: li))
+            wanted.append((n, li))
         }
-        var blocks: [UInt64: BlockReceiptProofs] = [:]
-        var call = ProvenRouteCall()
-        var described: [[String: Any]] = []
-        for w in wanted {
-            if blocks[w.block] == nil { blocks[w.block] = try await reportingAsync { try await BlockReceiptProofs.fetch(client, block: w.block) } }
-            guard let p = blocks[w.block] else { continue }
-            guard let (tx, position) = p.location(ofLogIndex: w.logIndex), let log = p.log(txIndex: tx, position: position) else {
-                throw CLIError("--claim \(w): block \(w.block) has no log \(w.logIndex)")
-            }
-            guard log.address == cfg.contracts.staking, log.topics.first == event.event.topic0,
-                  let (staker, amount) = try? event.decode(topics: log.topics, data: log.data) else {
-                throw CLIError("--claim \(w): log \(w.logIndex) of block \(w.block) is not a \(event.event.name) reward of contracts.staking "
-                               + "\(cfg.contracts.staking.checksummed) (emitted by \(log.address.checksummed))")
-            }
-            try reporting("--claim \(w)") { try call.add(p, txIndex: tx, logPosition: position) }
-            described.append(["block": w.block, "log_index": Int(w.logIndex), "block_hash": p.blockHash.hexString, "tx_index": tx,
-                              "log_position": Int(position), "staker": staker.checksummed, "amount": amount.decimalString])
+        let (call, located) = try await reportingAsync("--claim") {
+            try await ProvenRouteCall.forClaims(wanted, reward: reward, source: cfg.contracts.staking, chain: reader)
         }
         let data = try reporting { try call.calldata() }
-        print(JSONOut.renderLine(["to": cfg.contracts.treasury.checksummed, "data": Hex.encode(data), "claims": described]))
+        print(JSONOut.renderLine(["to": cfg.contracts.treasury.checksummed, "data": Hex.encode(data), "claims": located.map(\.json)]))
     }
 
     /// `--rpc --block`: the block's proofs.

@@ -102,15 +102,17 @@ struct RunCommand: AsyncParsableCommand {
         let answer = try await reportingAsync { try await Bindings.rewardToken(treasury: cfg.contracts.treasury, chain: chain) }
         guard let token = answer else {
             throw CLIError("api: the treasury \(cfg.contracts.treasury.checksummed) did not answer reward_token() with an address "
-                           + "(contracts.treasury must be the ExpansionTreasury)")
+                           + "(contracts.treasury must be the ExpansionTreasury or, with [treasury] kind = \"proven\", the ProvenExpansionTreasury)")
         }
         let confirmations: UInt64 = if case let .blocks(n) = cfg.chain.confirmations { n } else { 0 }
         let facts = APIFacts(chainID: cfg.chain.chainID, treasury: cfg.contracts.treasury, rewardToken: token,
-                             staking: cfg.contracts.staking, confirmations: confirmations)
+                             staking: cfg.contracts.staking, confirmations: confirmations, treasuryKind: cfg.treasury.kind.rawValue)
+        let proven = cfg.treasury.kind == .proven
+            ? ProvenRouting(chain: chain, reward: try reporting { try Bindings(config: cfg).reward }, staking: cfg.contracts.staking) : nil
         let webRoot = api.webRoot ?? APISettings.defaultWebRoot()
         if webRoot == nil { logger.warning("api: no web root found (set [api] web_root); serving the API without the stakers' app") }
         let health = ops.health
-        return APIServer(settings: api, facts: facts, store: store, webRoot: webRoot, logger: logger) {
+        return APIServer(settings: api, facts: facts, store: store, webRoot: webRoot, proven: proven, logger: logger) {
             let v = health.liveness()
             return (v.ok, v.body)
         }

@@ -5,6 +5,7 @@ computed from the chain's logs and the treasury's state alone (never from the ke
     submit_oracle.py fund   --url URL --to ADDR [--eth 10]          -> {"tx": ...}   (dev key 1 pays)
     submit_oracle.py verify --url URL --state FILE [--json]         -> the verdict (see below)
     submit_oracle.py nonce  --url URL --address ADDR                -> {"latest": N, "pending": M}
+    submit_oracle.py send   --url URL --to ADDR --data HEX [--key N] -> {"tx", "from", "status", "block"} (a stranger's call)
 
 `verify` applies the treasury's rules (deploy/contracts/README.md, "Rules") to the logs: a reward log of staker S at block B is eligible
 when S is registered at the end (last event OptedIn), its since_block <= B, floor(amount*share/10000) > 0 and
@@ -59,6 +60,22 @@ def cmd_fund(a) -> dict:
     if rpc.call("eth_getTransactionReceipt", h) is None:
         rpc.call("evm_mine")
     return {"tx": h}
+
+
+def cmd_send(a) -> dict:
+    """A stranger's transaction (dev key --key, not the keeper's): e.g. a route_proven call anyone may send."""
+    rpc = RPC(a.url)
+    key = a.key.to_bytes(32, "big")
+    from eth_account import Account
+    sender = Account.from_key(key).address
+    nonce = hexint(rpc.call("eth_getTransactionCount", sender, "pending"))
+    tx = {"chainId": hexint(rpc.call("eth_chainId")), "nonce": nonce, "to": checksum(a.to), "value": 0,
+          "gas": a.gas, "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9, "type": 2, "data": bytes.fromhex(a.data.removeprefix("0x"))}
+    h = rpc.call("eth_sendRawTransaction", "0x" + sign_tx(key, tx).hex().removeprefix("0x"))
+    if rpc.call("eth_getTransactionReceipt", h) is None:
+        rpc.call("evm_mine")
+    r = rpc.call("eth_getTransactionReceipt", h)
+    return {"tx": h, "from": sender, "status": hexint(r["status"]) if r else None, "block": hexint(r["blockNumber"]) if r else None}
 
 
 def cmd_nonce(a) -> dict:
@@ -196,8 +213,10 @@ def main() -> None:
     x.add_argument("--eth", type=float, default=10)
     x = sub.add_parser("verify"); x.add_argument("--url", required=True); x.add_argument("--state", required=True)
     x = sub.add_parser("nonce"); x.add_argument("--url", required=True); x.add_argument("--address", required=True)
+    x = sub.add_parser("send"); x.add_argument("--url", required=True); x.add_argument("--to", required=True)
+    x.add_argument("--data", required=True); x.add_argument("--key", type=int, default=10); x.add_argument("--gas", type=int, default=3_000_000)
     a = p.parse_args()
-    out = {"fund": cmd_fund, "verify": cmd_verify, "nonce": cmd_nonce}[a.cmd](a)
+    out = {"fund": cmd_fund, "verify": cmd_verify, "nonce": cmd_nonce, "send": cmd_send}[a.cmd](a)
     print(json.dumps(out))
 
 

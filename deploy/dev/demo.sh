@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one-command demo: installs what is needed (deploy/dev/setup.sh), builds expansion-keeper, starts the
 # local chain (Tests/LocalChain), deploys mock VVV and mock Venice staking, creates a keeper key, deploys
-# the ExpansionTreasury with `expansion-keeper contracts deploy`, registers four stakers (full share,
+# the ExpansionTreasury (or, with --treasury proven, the ProvenExpansionTreasury) with `expansion-keeper contracts deploy`, registers four stakers (full share,
 # partial share, one who opts out later, one without allowance), runs the keeper daemon while the stakers
 # claim rewards for a while, then prints what happened: each staker's rewards and contributions, the
 # treasury balance, `audit`, the submission counters — and checks the routed amounts against an
@@ -10,7 +10,19 @@
 # Options (env): DEMO_ROUNDS (claim rounds, default 8), DEMO_KEEP=1 keeps the temp dir, DEMO_BUILD_ARGS,
 # DEMO_API_PORT (the stakers' app's port, default any free one), DEMO_SERVE=1 keeps the keeper, its app and the chain
 # running after the demo until Ctrl-C (the default on a terminal).
+# Arguments: --treasury keeper (default: ExpansionTreasury, the keeper role routes) or --treasury proven
+# (ProvenExpansionTreasury: the keeper sends receipt proofs; anyone could route).
 set -euo pipefail
+kind=keeper
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --treasury) kind="${2:-}"; shift 2 || { echo "demo: --treasury needs keeper or proven" >&2; exit 64; } ;;
+    --treasury=*) kind="${1#--treasury=}"; shift ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown argument $1 (expected --treasury keeper|proven)" >&2; exit 64 ;;
+  esac
+done
+case "$kind" in keeper|proven) ;; *) echo "demo: --treasury $kind: expected keeper or proven" >&2; exit 64 ;; esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 deploy/dev/setup.sh
@@ -93,6 +105,9 @@ password_file = "$work/password"
 max_batch = 100
 max_fee_per_gas_gwei = 50.0
 
+[treasury]
+kind = "$kind"
+
 [metrics]
 listen = "127.0.0.1:0"
 
@@ -104,8 +119,8 @@ EOF
 }
 write_config 0x0000000000000000000000000000000000000000 0
 
-say "expansion-keeper contracts deploy --config keeper.toml --owner-is-keeper"
-"$bin" contracts deploy --config "$work/keeper.toml" --owner-is-keeper | tee "$work/deploy.json"
+say "expansion-keeper contracts deploy --config keeper.toml --owner-is-keeper --kind $kind"
+"$bin" contracts deploy --config "$work/keeper.toml" --owner-is-keeper --kind "$kind" | tee "$work/deploy.json"
 treasury="$(jget "$work/deploy.json" address)"
 write_config "$treasury" "$(jget "$work/deploy.json" deploy_block)"
 
