@@ -537,6 +537,10 @@ def main(argv=None):
     root = args.root.resolve()
     problems = Problems(root)
     schema = config_schema(root)
+    # Every table the keeper accepts (KeeperCore's and the modules' own) is checked, not a fixed list.
+    global SECTIONS, ENV_KEY
+    SECTIONS = tuple(sorted(set(SECTIONS) | set(schema)))
+    ENV_KEY = re.compile(r"\bEXPANSION_KEEPER_(" + "|".join(x.upper() for x in SECTIONS) + r")_([A-Z0-9_]+)\b")
     golden = golden_metrics(root)
     sources_text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in (root / "Sources").rglob("*.swift")) \
         if (root / "Sources").is_dir() else ""
