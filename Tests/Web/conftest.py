@@ -1,3 +1,3 @@
 """pytest fixtures of Tests/Web: defined in webrig.py (importable by the tests and by bench_app.py)."""
 
-from webrig import browser, rig  # noqa: F401  (fixtures)
+from webrig import browser, proven_rig, rig  # noqa: F401  (fixtures)

@@ -118,6 +118,7 @@ def test_stakers_and_contributions_equal_the_chain(rig):
         assert st["contributed_wei"] == str(sum(int(i["contributed_wei"]) for i in routed))
         assert st["routes"] == len(routed) and st["skips"] == len(s["items"]) - len(routed)
         assert isinstance(st["pending"], int) and st["pending"] >= 0
+        assert isinstance(st["waiting"], list) and len(st["waiting"]) <= 100
         got = rig.api(f"/api/v1/stakers/{who}/contributions?limit=500")
         assert got["next_cursor"] is None
         assert len(got["items"]) == len(s["items"]), who
@@ -134,7 +135,7 @@ def test_stakers_and_contributions_equal_the_chain(rig):
     nobody = to_checksum_address("0x" + "12" * 20)
     assert rig.api(f"/api/v1/stakers/{nobody}") == {"address": nobody, "registered": False, "share_bps": 0,
                                                      "since_block": None, "contributed_wei": "0", "routes": 0,
-                                                     "skips": 0, "pending": 0}
+                                                     "skips": 0, "pending": 0, "waiting": []}
     assert rig.api(f"/api/v1/stakers/{nobody}/contributions") == {"items": [], "next_cursor": None}
 
 
@@ -248,6 +249,16 @@ HOSTILE = [
     "/api/v1/nope",
     "/api/v2/stats",
     "/api/v1/stats/" + "x" * 2000,
+    "/api/v1/claims/abc/route",
+    "/api/v1/claims/1-/route",
+    "/api/v1/claims/-1/route",
+    "/api/v1/claims/1-2-3/route",
+    "/api/v1/claims/0x10-1/route",
+    "/api/v1/claims/%00-1/route",
+    "/api/v1/claims/99999999999999999999999-1/route",
+    "/api/v1/claims/1-99999999999/route",
+    "/api/v1/claims/1-1/route/x",
+    "/api/v1/claims/1-1",
 ]
 
 
@@ -261,6 +272,20 @@ def test_hostile_paths_get_4xx(rig, path):
         assert isinstance(err["code"], str) and isinstance(err["message"], str) and err["message"]
     if "/stakers/0x" in path and "contributions" not in path and path.count("/") == 4:
         assert status == 400, (path, status)
+    if path.startswith("/api/v1/claims/") and path.endswith("/route") and path.count("/") == 5:
+        assert status == 400 and json.loads(body)["error"]["code"] == "bad_claim", (path, status, body[:300])
+
+
+def test_claim_route_on_the_keeper_treasury_is_404_not_proven_treasury(rig):
+    """With the ExpansionTreasury only the keeper may route: no staker route is offered, for a real reward or not."""
+    stats = rig.api("/api/v1/stats")
+    assert stats["treasury_kind"] == "keeper"
+    c = rig.claims[0]
+    for claim in (f"{c['block_number']}-{c['log_index']}", "1-0"):
+        status, headers, body = http_get(f"{rig.base}/api/v1/claims/{claim}/route")
+        assert status == 404 and headers["content-type"].startswith("application/json"), (claim, status, body[:300])
+        err = json.loads(body)["error"]
+        assert err["code"] == "not_proven_treasury" and err["message"], err
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "QUERY", "OPTIONSX"])

@@ -1,9 +1,9 @@
 """The stakers' app cannot drift from the contracts, and stays small and self-contained (no browser needed).
 
 - every selector and topic in deploy/web/constants.js is keccak(signature) and the signature is declared in the ABI it
-  names (ABI/*.json; ExpansionTreasury also in the build artifact deploy/contracts/out/ExpansionTreasury.json);
-- every revert string of ExpansionTreasury.vy and of the token has words in REVERTS; every RouteSkipped reason
-  constant has words in SKIPS;
+  names (ABI/*.json; the treasuries also in their build artifacts deploy/contracts/out/*.json);
+- every revert string of both treasuries and of the token has words in REVERTS; every RouteSkipped reason constant of
+  both treasuries has words in SKIPS, in code order (the page names a receipt's reason code by its place);
 - no other module holds a selector or topic literal; every FN./EV. name used exists;
 - the app is at most 60 KB uncompressed, everything included, and names no other origin.
 """
@@ -55,9 +55,9 @@ def test_selectors_and_topics_match_the_abis():
             want = "0x" + (digest[:4] if what == "sel" else digest).hex()
             assert value == want, f"{group}.{key}: {sig} is {want}, constants.js says {value}"
             assert sig in abi_signatures(os.path.join(ROOT, "ABI", f"{abi}.json"), kind), f"{sig} not in ABI/{abi}.json"
-            if abi == "ExpansionTreasury":
-                art = os.path.join(ROOT, "deploy", "contracts", "out", "ExpansionTreasury.json")
-                assert sig in abi_signatures(art, kind), f"{sig} not in the ExpansionTreasury artifact"
+            if abi in ("ExpansionTreasury", "ProvenExpansionTreasury"):
+                art = os.path.join(ROOT, "deploy", "contracts", "out", f"{abi}.json")
+                assert sig in abi_signatures(art, kind), f"{sig} not in the {abi} artifact"
             if abi == "VeniceStaking":  # the local chain runs the mock: it must have the same function
                 assert sig in abi_signatures(os.path.join(ROOT, "ABI", "MockVeniceStaking.json"), kind), sig
             checked += 1
@@ -69,15 +69,21 @@ def test_selectors_and_topics_match_the_abis():
 
 def test_every_revert_string_and_skip_reason_has_words():
     words = set(re.findall(r'^\s+"([^"]+)": "', block("REVERTS"), flags=re.M))
-    for src in ("deploy/contracts/src/ExpansionTreasury.vy", "deploy/contracts/test/MockVVV.vy"):
+    for src in ("deploy/contracts/src/ExpansionTreasury.vy", "deploy/contracts/src/ProvenExpansionTreasury.vy",
+                "deploy/contracts/test/MockVVV.vy"):
         text = open(os.path.join(ROOT, src)).read()
         reverts = set(re.findall(r'^\s*assert .*, "([^"]+)"\s*$', text, flags=re.M))
         assert reverts, src
         assert reverts <= words, f"{src}: no words for {sorted(reverts - words)}"
-    vy = open(os.path.join(ROOT, "deploy/contracts/src/ExpansionTreasury.vy")).read()
-    reasons = set(re.findall(r"^(\w+): constant\(uint8\) = \d+$", vy, flags=re.M))
-    assert len(reasons) == 10
-    assert set(re.findall(r"^\s+(\w+): \"", block("SKIPS"), flags=re.M)) == reasons
+    codes: dict[int, str] = {}
+    for name, count in (("ExpansionTreasury", 10), ("ProvenExpansionTreasury", 16)):
+        vy = open(os.path.join(ROOT, f"deploy/contracts/src/{name}.vy")).read()
+        found = {int(n): r for r, n in re.findall(r"^(\w+): constant\(uint8\) = (\d+)$", vy, flags=re.M)}
+        assert sorted(found) == list(range(1, count + 1)), name
+        for n, r in found.items():
+            assert codes.setdefault(n, r) == r, f"reason {n} is {r} in {name} but {codes[n]} in the other treasury"
+    skips = re.findall(r"^\s+(\w+): \"", block("SKIPS"), flags=re.M)
+    assert skips == [codes[n] for n in sorted(codes)], "SKIPS must list every reason, in code order"
 
 
 def test_selectors_live_only_in_constants():

@@ -4,6 +4,9 @@
   Venice staking and the ExpansionTreasury deployed as the other tests do (scenario.py; the keeper's key imported
   with `expansion-keeper keys import`), three background stakers (10000 bps, 5000 bps, 7500 bps without allowance)
   whose claims the keeper routes or skips, and `expansion-keeper run` with an [api] section serving deploy/web.
+- `proven_rig` (session, only when a test asks for it): the same on its own chain with the ProvenExpansionTreasury
+  (issue 19; `running_rig(kind="proven")`, the keeper's `[treasury] kind = "proven"`): anyone may route a proven
+  claim. `Rig.pause()`/`Rig.resume()` create and remove the keeper's pause file (new batches stop; ingestion goes on).
 - `browser` (session): Playwright driving Debian's chromium (/usr/bin/chromium, or $EXPANSION_KEEPER_CHROMIUM).
 - `TestWallet`: an EIP-1193 provider injected into the page (announced through EIP-6963 as two wallets with names
   and icons, and as window.ethereum) that forwards reads to the local chain and signs transactions in Python.
@@ -106,6 +109,7 @@ class Rig(types.SimpleNamespace):
     def call(self, name: str, address: str, fn: str, *args):
         return self.d.call(name, address, fn, *args)
 
+    # registration/contributed/opt_in have the same signatures on both treasuries: the ExpansionTreasury ABI serves both
     def registration(self, who: str) -> tuple[int, int]:
         return tuple(self.call("ExpansionTreasury", self.treasury, "registration", checksum(who)))
 
@@ -134,6 +138,14 @@ class Rig(types.SimpleNamespace):
         assert len(claims) == 1, claims
         return claims[0]
 
+    def pause(self) -> None:
+        """The keeper's pause file: no new batch is sent while it exists (ingestion and planning go on)."""
+        open(self.pause_file, "w").close()
+
+    def resume(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.pause_file)
+
     def keeper_caught_up(self) -> bool:
         """The keeper has ingested up to the confirmed target (head − confirmations) and nothing waits."""
         head = hexint(self.d.rpc.call("eth_blockNumber"))
@@ -147,9 +159,18 @@ def rig(tmp_path_factory):
         yield rg
 
 
+@pytest.fixture(scope="session")
+def proven_rig(tmp_path_factory):
+    with running_rig(tmp_path_factory.mktemp("web-rig-proven"), kind="proven") as rg:
+        yield rg
+
+
 @contextlib.contextmanager
-def running_rig(tmp: pathlib.Path):
-    """Chain + contracts + background stakers + `expansion-keeper run` with [api]; stops both on exit."""
+def running_rig(tmp: pathlib.Path, kind: str = "keeper"):
+    """Chain + contracts + background stakers + `expansion-keeper run` with [api]; stops both on exit. `kind` is the
+    treasury: "keeper" (ExpansionTreasury, the keeper's key holds the keeper role) or "proven"
+    (ProvenExpansionTreasury(vvv, owner, reward_source = staking, reward_topic = Claimed), no keeper role)."""
+    assert kind in ("keeper", "proven"), kind
     os.makedirs(ARTEFACTS, exist_ok=True)
     exe = binary()
     chain = subprocess.Popen([PY, os.path.join(ROOT, "Tests/LocalChain/localchain.py"), "serve", "--port", "0",
@@ -176,7 +197,11 @@ def running_rig(tmp: pathlib.Path):
         (tmp / "key.hex").unlink()
 
         state = sc.cmd_deploy(d, types.SimpleNamespace(emission=10**18, cooldown=None, keeper=keeper_addr,
-                                                         no_treasury=False))
+                                                         no_treasury=kind == "proven"))
+        if kind == "proven":
+            d.abis["ProvenExpansionTreasury"] = sc.ContractABI(sc.load_artifact("ProvenExpansionTreasury")["abi"])
+            state["treasury"] = d.deploy(sc.DEPLOYER_KEY, "ProvenExpansionTreasury", state["vvv"], state["owner"]["address"],
+                                         state["staking"], d.abis["MockVeniceStaking"].topic0("Claimed"))
         d.send(sc.DEPLOYER_KEY, keeper_addr, b"", gas=21_000, value=10 * 10**18)
         # full share, half share, no allowance (its claims wait: the keeper sends nothing it sees would be skipped),
         # and one whose allowance is revoked while a route is in the pool (a skip on chain: RouteSkipped)
@@ -211,6 +236,9 @@ max_fee_per_gas_gwei = 50.0
 [metrics]
 listen = "127.0.0.1:0"
 
+[treasury]
+kind = "{kind}"
+
 [api]
 listen = "127.0.0.1:{port}"
 allow_remote = false
@@ -219,7 +247,7 @@ explorer_url = "{EXPLORER}"
 rpc_url = "{url}"
 web_root = "{WEB_ROOT}"
 """)
-        log_path = os.path.join(ARTEFACTS, "keeper.log")
+        log_path = os.path.join(ARTEFACTS, "keeper.log" if kind == "keeper" else f"keeper-{kind}.log")
         log = open(log_path, "w")
         keeper = subprocess.Popen([exe, "run", "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
@@ -231,7 +259,8 @@ web_root = "{WEB_ROOT}"
         wait_for(up, 60, "the keeper's API")
         rg = Rig(url=url, base=base, d=d, state=state, treasury=state["treasury"], vvv=state["vvv"],
                  staking=state["staking"], deploy_block=state["deploy_block"], confirmations=2, keeper=keeper_addr,
-                 stakers=state["stakers"], claims=claims, log_path=log_path, config=str(cfg))
+                 stakers=state["stakers"], claims=claims, log_path=log_path, config=str(cfg), kind=kind,
+                 pause_file=str(tmp / "data" / "PAUSE"))
         # The background stakers' claims: 3 stakers × 2 rounds routed; the one without allowance waits.
         wait_for(lambda: rg.api("/api/v1/stats")["routes"] >= 6, 90, "the keeper to route the background claims")
         skip_on_chain(rg, state["stakers"][3])
@@ -258,6 +287,7 @@ def skip_on_chain(rg: Rig, staker: dict) -> None:
     broadcasts it, and the staker's revoke (approve 0, a higher tip) is mined first in the same block, so the route
     skips the claim with NO_ALLOWANCE. Mining is held (automine and interval mining off) for the race."""
     rpc, key = rg.d.rpc, int(staker["private_key"], 16)
+    skipped = "0x" + rg.d.abis["ProvenExpansionTreasury" if rg.kind == "proven" else "ExpansionTreasury"].topic0("RouteSkipped").hex()
     rpc.call("evm_setIntervalMining", 0)
     rpc.call("evm_setAutomine", False)
     try:
@@ -285,7 +315,6 @@ def skip_on_chain(rg: Rig, staker: dict) -> None:
         rc = rpc.call("eth_getTransactionReceipt", route["hash"])
         assert rc is not None and rc["status"] == "0x1", rc
         assert rpc.call("eth_getTransactionReceipt", revoke)["blockNumber"] == rc["blockNumber"]
-        skipped = "0x" + rg.d.abis["ExpansionTreasury"].topic0("RouteSkipped").hex()
         assert any(lg["topics"][0] == skipped for lg in rc["logs"]), "the route did not skip the claim"
     finally:
         rg.d.mine = False
@@ -489,7 +518,8 @@ def axe_serious(page) -> list[dict]:
             for v in res.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-DOC_SHOTS = {"01-landing", "03-wrong-chain", "05-registered", "06-contribution", "08-error", "10-read-only"}
+DOC_SHOTS = {"01-landing", "03-wrong-chain", "05-registered", "06-contribution", "08-error", "10-read-only",
+             "12-route-myself"}
 
 
 def screenshot(page, name: str) -> str:

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 const S = {
   stats: null, view: null, readonly: false, wallet: null, account: null, chainId: null,
   api: null, chain: {}, items: new Map(), cursor: null, busy: false, capEdited: false, refreshing: false,
+  selfRouted: new Map(), // claim key → the block the staker's own route of it was mined in (this page, this view)
 };
 
 // ------------------------------------------------------------------ small UI helpers
@@ -38,7 +39,7 @@ function el(tag, props = {}, ...kids) {
 async function api(path) {
   const r = await fetch(path, { cache: "no-cache", headers: { Accept: "application/json" } });
   const j = await r.json().catch(() => null);
-  if (!r.ok) throw Object.assign(new Error((j && j.error && j.error.message) || `the keeper's API answered HTTP ${r.status}`), { status: r.status });
+  if (!r.ok) throw Object.assign(new Error((j && j.error && j.error.message) || `the keeper's API answered HTTP ${r.status}`), { status: r.status, code: j && j.error && j.error.code });
   return j;
 }
 
@@ -175,11 +176,12 @@ function render() {
     $("t-counts").textContent = `${st.routes} · ${st.skips}`;
     $("t-block").textContent = st.block == null ? "not started" : String(st.block);
     $("t-address").replaceChildren(link(st.explorer_url && `${st.explorer_url}/address/${st.treasury}`, st.treasury));
+    $("t-kind").textContent = proven() ? "Anyone, with a proof from the chain" : "Only the keeper";
   }
 
   $("record").hidden = $("history").hidden = !S.view;
   $("actions").hidden = !me || wrong;
-  if (!S.view) return;
+  if (!S.view) { $("waiting").hidden = true; return; }
   $("record-h").textContent = me ? "Your registration" : "Registration";
   const loaded = !!S.api || S.chain.share !== undefined;
   $("record").setAttribute("aria-busy", String(!loaded));
@@ -187,6 +189,7 @@ function render() {
     for (const id of ["registered", "share", "since", "contributed", "balance", "allowance", "pending-rewards", "counts"]) $(id).textContent = "…";
     for (const [id, k] of [["registered", "value"], ["share", "bps"], ["contributed", "wei"]]) delete $(id).dataset[k];
     $("record-note").textContent = "Loading…";
+    $("waiting").hidden = true;
     return;
   }
   const r = record(), c = S.chain, a = S.api || {};
@@ -221,6 +224,7 @@ function render() {
   $("history-note").textContent = items.length ? "" : "No contributions yet: rewards appear here once the keeper has routed or skipped them.";
   $("more").hidden = !S.cursor;
   $("csv").href = `/api/v1/stakers/${encodeURIComponent(S.view)}/contributions?format=csv`;
+  renderWaiting(r, me, wrong);
 }
 
 function note(r) {
@@ -252,6 +256,104 @@ function row(it) {
   el("span", { class: "meta" }, `Reward paid in block ${it.claim_block} (log ${it.claim_log_index}) · treasury block ${it.block} · `, tx));
 }
 
+// ------------------------------------------------------------------ waiting claims, route it myself (proven treasury)
+const proven = () => !!S.stats && S.stats.treasury_kind === "proven";
+const claimKey = (c) => `${c.claim_block}:${c.claim_log_index}`;
+const older = (a, b) => a.claim_block < b.claim_block || (a.claim_block === b.claim_block && a.claim_log_index < b.claim_log_index);
+function skipWords(reason) { // a reason code in it ("UNVERIFIABLE: …") in words, else the keeper's own words
+  const m = /\b[A-Z][A-Z_]{4,}\b/.exec(reason || ""), sim = /^simulation:\s*(.+)$/s.exec(reason || "");
+  return (m && SKIPS[m[0]]) || (sim ? `its simulation says the treasury would skip it: ${sim[1]}.` : reason || "no reason given.");
+}
+
+function renderWaiting(r, me, wrong) {
+  const list = (S.api && S.api.waiting) || [];
+  const sec = $("waiting");
+  sec.hidden = !proven() || !S.api || (!list.length && !r.registered);
+  if (sec.hidden) return;
+  const can = me && !wrong;
+  $("waiting-note").textContent = !list.length
+    ? "Nothing waiting: the keeper has routed or skipped every reward it has seen."
+    : can ? "The keeper routes these on its own. On this treasury anyone may route a reward, so you can also send it from your wallet (you pay the gas): the treasury checks the reward against the chain and takes only your share, at most once. Route the oldest first. A reward older than the chain can verify (8,191 blocks on Base) stays with you."
+    : me ? "Switch your wallet to the treasury's chain to route these yourself."
+    : "Rewards of this staker the keeper has not routed yet. On this treasury anyone may route them: the staker can, from their own wallet on this page.";
+  const sig = JSON.stringify([list, can, [...S.selfRouted]]);
+  if (sig !== S.waitSig) {
+    const had = sec.contains(document.activeElement);
+    S.waitSig = sig;
+    $("waiting-list").replaceChildren(...list.map((c) => waitingItem(c, can)));
+    if (had && !sec.contains(document.activeElement)) $("waiting-h").focus(); // its item left: keep keyboard users here
+  }
+  for (const b of sec.querySelectorAll("button")) b.disabled = S.busy;
+}
+
+function waitingItem(c, can) {
+  const id = `w-${c.claim_block}-${c.claim_log_index}`, mine = S.selfRouted.get(claimKey(c));
+  const state = mine ? `You routed it in block ${mine}; it moves to the contributions once the keeper has seen it.`
+    : c.state === "held" ? `The keeper is holding it: ${skipWords(c.reason)}`
+    : c.state === "sent" ? "The keeper has sent it; waiting to be mined." : "The keeper will route it.";
+  return el("li", { "data-testid": "waiting-item", "data-claim-block": String(c.claim_block),
+    "data-claim-log-index": String(c.claim_log_index), "data-state": c.state },
+  el("span", { id }, el("strong", {}, vvv(c.expected_wei)), ` of a ${vvv(c.reward_wei)} reward would be taken.`,
+    el("span", { class: "meta" }, `Reward paid in block ${c.claim_block} (log ${c.claim_log_index}). ${state}`)),
+  can && !mine ? el("button", { type: "button", class: "quiet", "data-testid": "route-myself", "aria-describedby": id,
+    onclick: () => routeMyself(c) }, "Route it myself") : null);
+}
+
+function routeMyself(c) {
+  showError("");
+  const first = ((S.api && S.api.waiting) || []).find((o) => older(o, c) && !S.selfRouted.has(claimKey(o)) && !/^UNVERIFIABLE/.test(o.reason || ""));
+  if (first) {
+    showError(`Route the older reward first (block ${first.claim_block}, log ${first.claim_log_index}): the treasury routes your rewards in chain order, so routing this one first would leave that one unroutable.`);
+    return;
+  }
+  const prepare = async () => {
+    let r;
+    try {
+      r = await api(`/api/v1/claims/${c.claim_block}-${c.claim_log_index}/route`);
+    } catch (e) {
+      throw Object.assign(new Error(), { words: {
+        not_proven_treasury: "On this keeper's treasury only the keeper routes: there is nothing to route yourself.",
+        no_such_claim: `The keeper found no staking reward at block ${c.claim_block}, log ${c.claim_log_index}: ${e.message}.`,
+        chain_unavailable: "The keeper could not read that block from its node just now: try again in a minute.",
+      }[e.code] || `Could not get the proof from the keeper: ${e.message}.` });
+    }
+    const cl = (r.claims || [])[0];
+    if (!r.to || r.to.toLowerCase() !== S.stats.treasury.toLowerCase() || !String(r.data).startsWith(FN.route_proven.sel)
+        || !cl || String(cl.staker).toLowerCase() !== S.account.toLowerCase()) {
+      throw Object.assign(new Error(), { words: "The keeper's answer is not a route of this reward of yours to the treasury." });
+    }
+    return r;
+  };
+  return write(`route the reward of block ${c.claim_block}`, null, null, routedWords, {
+    prepare,
+    check: (out) => (wordAt(out, 0) === 0n ? nothingWords(c) : null),
+    mined: (rc) => { if (treasuryLog(rc, EV.ProvenRouted)) S.selfRouted.set(claimKey(c), Number(BigInt(rc.blockNumber))); },
+  });
+}
+
+/** Why the simulation of a route says the treasury would take nothing, from what the page knows. */
+function nothingWords(c) {
+  const it = S.items.get(claimKey(c)), ch = S.chain, want = BigInt(c.expected_wei);
+  const why = it && it.kind === "routed" ? `This reward was already routed (tx ${shortHex(it.tx_hash)}), and the treasury never takes a reward twice.`
+    : ch.share === 0 ? "You are not opted in, so the treasury takes nothing."
+    : ch.since > c.claim_block ? SKIPS.BEFORE_OPT_IN
+    : ch.allowance != null && ch.allowance < want ? `Your allowance to the treasury is below the ${vvv(want)} it would take: approve more first.`
+    : ch.balance != null && ch.balance < want ? `Your VVV balance is below the ${vvv(want)} it would take.`
+    : "It has already been routed (by the keeper or anyone), or a later reward of yours has: the treasury routes each reward once, in chain order.";
+  return `The simulation shows the treasury would take nothing for this reward. ${why}`;
+}
+
+const treasuryLog = (rc, ev) => (rc.logs || []).find((l) => l.topics && l.topics[0] === ev.topic
+  && (l.address || "").toLowerCase() === S.stats.treasury.toLowerCase());
+
+function routedWords(rc) {
+  const ok = treasuryLog(rc, EV.ProvenRouted), skip = treasuryLog(rc, EV.ProvenRouteSkipped);
+  if (ok) return `The treasury took ${vvv(wordAt(ok.data, 4))} of the ${vvv(wordAt(ok.data, 3))} reward.`;
+  // SKIPS is in reason-code order (constants.js)
+  if (skip) return `The treasury skipped it: ${SKIPS[Object.keys(SKIPS)[Number(wordAt(skip.data, 3)) - 1]] || "no reason given."}`;
+  return "";
+}
+
 // ------------------------------------------------------------------ allowance proposal
 function proposal(r) {
   const c = S.chain, days = Number($("period").value);
@@ -275,16 +377,29 @@ function renderProposal(r) {
 }
 
 // ------------------------------------------------------------------ writes
-async function write(what, to, data, after) {
+// opts.prepare: async () → {to, data} (throws an Error with `words` to stop); opts.check: the simulation's
+// result → words when it must not be sent; opts.mined: called with the receipt of a successful transaction.
+async function write(what, to, data, after, opts = {}) {
   if (S.busy) return;
   S.busy = true;
   showError("");
   render();
   const from = S.account, p = S.wallet.provider;
   try {
+    if (opts.prepare) {
+      txStatus("simulating", `Fetching the proof for “${what}” from the keeper…`);
+      try {
+        ({ to, data } = await opts.prepare());
+      } catch (e) {
+        txStatus("rejected", `Not sent: “${what}”.`);
+        showError(e.words || explainError(e).words);
+        return;
+      }
+    }
     txStatus("simulating", `Checking “${what}” with a simulation…`);
+    let out;
     try {
-      await ethCall(p, to, data, from);
+      out = await ethCall(p, to, data, from);
     } catch (e) {
       const x = explainError(e);
       if (x.kind === "revert") {
@@ -294,6 +409,12 @@ async function write(what, to, data, after) {
         txStatus("rejected", `Not sent: the simulation could not run.`);
         showError(x.words);
       }
+      return;
+    }
+    const refuse = opts.check && opts.check(out);
+    if (refuse) {
+      txStatus("rejected", `Not sent: “${what}” would take nothing.`);
+      showError(`${refuse} Nothing was sent to your wallet.`);
       return;
     }
     txStatus("simulating", `The simulation passed. Confirm “${what}” in your wallet…`);
@@ -314,6 +435,7 @@ async function write(what, to, data, after) {
       showError("The transaction reverted on chain: the state changed after the simulation. Check your record and try again.");
       return;
     }
+    if (opts.mined) opts.mined(rc);
     txStatus("mined", `“${what}” mined in block ${block}. ${after ? after(rc) : ""} Waiting for ${S.stats.confirmations} confirmations…`);
     await refresh();
     const need = block + S.stats.confirmations;
@@ -411,7 +533,7 @@ async function useWallet(w) {
 
 function setView(addr) {
   S.view = addr;
-  S.api = null; S.chain = {}; S.items = new Map(); S.cursor = null; S.capEdited = false;
+  S.api = null; S.chain = {}; S.items = new Map(); S.cursor = null; S.capEdited = false; S.selfRouted = new Map();
   render();
   refresh();
 }
@@ -463,7 +585,7 @@ function init() {
     if (ADDRESS_RE.test(v)) location.assign(`./?address=${v}`);
     else showError("That is not an address: expected 0x followed by 40 hexadecimal characters.");
   };
-  for (const id of ["wallet-h", "actions-h"]) $(id).tabIndex = -1;
+  for (const id of ["wallet-h", "actions-h", "waiting-h"]) $(id).tabIndex = -1;
   render();
   refresh();
   setInterval(() => { if (!document.hidden && !S.busy) refresh(); }, 4000);
