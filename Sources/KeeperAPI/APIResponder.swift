@@ -23,6 +23,10 @@ final class APIResponder: HTTPResponder, Sendable {
     let healthz: @Sendable () -> (ok: Bool, body: String)
     let proven: ProvenRouting?
     let limiter: RateLimiter
+    /// Node lookups of the route endpoint: per client, and at most `maxRouteLookups` at once.
+    let routeLimiter = RateLimiter(perSecond: 3)
+    let routeLookups = Mutex(0)
+    static let maxRouteLookups = 2
     let statsCache = Mutex<(key: String, body: String)?>(nil)
 
     init(settings: APISettings, facts: APIFacts, store: KeeperStore, webRoot: String?, proven: ProvenRouting? = nil,
@@ -113,7 +117,8 @@ final class APIResponder: HTTPResponder, Sendable {
                              cache: "public, max-age=2", request: request, head: head)
         case let .claimRoute(claim):
             try Self.allowOnly([], query)
-            return Self.body(try await claimRoute(claim), type: "application/json", cache: "public, max-age=10", request: request, head: head)
+            return Self.body(try await claimRoute(claim, client: context.client), type: "application/json", cache: "public, max-age=10",
+                             request: request, head: head)
         case let .file(path):
             try Self.allowOnly(["address"], query)
             return try file(path, request: request, head: head)
@@ -261,12 +266,29 @@ final class APIResponder: HTTPResponder, Sendable {
         return body
     }
 
-    /// `/api/v1/claims/{block}-{log_index}/route`: the route_proven transaction the staker (or anyone) can send.
-    func claimRoute(_ claim: LogPosition) async throws -> String {
+    /// `/api/v1/claims/{block}-{log_index}/route`: the route_proven transaction the staker (or anyone) can send. Only for
+    /// a reward the keeper ingested (anything else is a 404 without a node request); the node lookups it costs are
+    /// rate-limited per client and at most two at once (503 then), so the endpoint cannot be turned against the node.
+    func claimRoute(_ claim: LogPosition, client: String) async throws -> String {
         guard let proven else {
             throw Failure(status: .notFound, code: "not_proven_treasury",
                           message: "this keeper routes through the ExpansionTreasury, where only the keeper may route; a claim cannot be routed by its staker")
         }
+        guard try store.read({ r in try r.rewardEvent(at: claim) }) != nil else {
+            throw Failure(status: .notFound, code: "no_such_claim",
+                          message: "\(claim.block):\(claim.logIndex): the keeper knows no reward there (not a reward log of the staking contract, "
+                              + "or not ingested yet: rewards are ingested \(facts.confirmations) blocks deep)")
+        }
+        guard routeLimiter.admit(client) else {
+            throw Failure(status: .tooManyRequests, code: "rate_limited",
+                          message: "more than \(routeLimiter.perSecond) route requests per second from \(client); retry after 1 s",
+                          headers: [.retryAfter: "1"])
+        }
+        guard routeLookups.withLock({ n in n < Self.maxRouteLookups ? { n += 1; return true }() : false }) else {
+            throw Failure(status: .serviceUnavailable, code: "busy", message: "other route requests are reading the chain; retry after 1 s",
+                          headers: [.retryAfter: "1"])
+        }
+        defer { routeLookups.withLock { $0 -= 1 } }
         do {
             let (call, located) = try await ProvenRouteCall.forClaims([(claim.block, claim.logIndex)], reward: proven.reward,
                                                                      source: proven.staking, chain: proven.chain)

@@ -81,12 +81,13 @@ enum OpenAPIDocument {
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClaimRoute"}}}},
           "304": {"description": "Not modified"},
           "400": {"$ref": "#/components/responses/BadRequest"},
-          "404": {"description": "Not a reward log of the staking contract (no_such_claim), or the keeper routes through the ExpansionTreasury (not_proven_treasury)",
+          "404": {"description": "No reward the keeper ingested at that position (no_such_claim), or the keeper routes through the ExpansionTreasury (not_proven_treasury)",
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "429": {"$ref": "#/components/responses/TooManyRequests"},
-          "502": {"description": "The keeper's node did not serve the block",
+          "503": {"description": "The keeper's store could not be read, or two route requests are already reading the chain (busy; Retry-After)",
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "503": {"$ref": "#/components/responses/Unavailable"}
+          "502": {"description": "The keeper's node did not serve the block",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },

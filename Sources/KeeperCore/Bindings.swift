@@ -74,6 +74,12 @@ public struct Bindings: Sendable {
 
     /// `RouteSkipped` UNVERIFIABLE: the claim's block is older than the chain can verify (the staker keeps the reward).
     public static let reasonUnverifiable: UInt8 = 11
+    /// `RouteSkipped` BAD_HEADER: the claim's header is not a decodable header (ProvenExpansionTreasury).
+    public static let reasonBadHeader: UInt8 = 12
+    /// Skips that say something final about the claim itself whoever sent them: NOT_REGISTERED, BEFORE_OPT_IN,
+    /// DUPLICATE, ZERO_CONTRIBUTION. The others depend on the moment (allowance, balance, the token) or on the input
+    /// (a proof), so only the keeper's own transaction settles a claim with them.
+    public static let finalSkipReasons: Set<UInt8> = [1, 2, 3, 6]
     /// The ProvenExpansionTreasury's refusals of unproven input (11–16): nothing was taken, whoever sent it.
     public static let proofRefusals: ClosedRange<UInt8> = 11...16
 

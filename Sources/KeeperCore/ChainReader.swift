@@ -53,6 +53,10 @@ public protocol ChainReader: Sendable {
     /// Block `number`'s header and all its receipts, checked (`BlockReceiptProofs`): what the proven treasury's
     /// claims are built from and mapped back with.
     func receiptProofs(block number: UInt64) async throws -> BlockReceiptProofs
+    /// The block-wide index (as `eth_getLogs` reports it) of the log at `position` in the receipt of transaction
+    /// `txIndex` of block `number`, and the block's hash; nil when the block has no such transaction or log. Reads one
+    /// receipt (`eth_getBlockByNumber` for the transaction's hash, then `eth_getTransactionReceipt`), not the block's.
+    func logIndex(block number: UInt64, txIndex: UInt64, position: UInt32) async throws -> (logIndex: UInt32, blockHash: Bytes32)?
 }
 
 /// `ChainReader` over a JSONRPC client (failover, retries, adaptive `eth_getLogs`).
@@ -128,6 +132,23 @@ public final class RPCChainReader: ChainReader {
             }
             throw error
         }
+    }
+
+    /// One receipt's log, located: see `ChainReader.logIndex(block:txIndex:position:)`. A block the node does not have
+    /// (not yet mined) is nil, like a missing transaction or log.
+    public func logIndex(block number: UInt64, txIndex: UInt64, position: UInt32) async throws -> (logIndex: UInt32, blockHash: Bytes32)? {
+        let header: BlockHeader
+        do { header = try await client.block(.number(number)) } catch {
+            if case .nullResult = error { return nil }
+            throw error
+        }
+        guard txIndex < UInt64(header.transactionHashes.count) else { return nil }
+        guard let receipt = try await client.transactionReceipt(header.transactionHashes[Int(txIndex)]) else { return nil }
+        guard receipt.blockHash == header.hash, receipt.transactionIndex == txIndex else {
+            throw EngineError.chain("block \(number) changed while its transaction \(txIndex)'s receipt was read (a reorg); retrying")
+        }
+        guard Int(position) < receipt.logs.count, let index = UInt32(exactly: receipt.logs[Int(position)].logIndex) else { return nil }
+        return (index, header.hash)
     }
 
     /// `eth_estimateGas` of the call, in gas units; throws the RPC error when the node refuses.

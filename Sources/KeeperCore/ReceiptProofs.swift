@@ -51,10 +51,18 @@ public struct BlockReceiptProofs: Sendable {
     }
 
     /// Fetches block `number`'s header and receipts and checks them.
+    /// The header and the receipts are two requests by number: a reorg (or a failover to a node at another height)
+    /// between them shows as a root mismatch, so a mismatch is fetched once more before it is believed.
     public static func fetch(_ client: RPCClient, block number: UInt64) async throws -> BlockReceiptProofs {
-        let (hash, header) = try await client.headerFields(number)
-        let receipts = try await client.blockReceipts(number)
-        return try BlockReceiptProofs(hash: hash, header: header, receipts: receipts)
+        var attempt = 0
+        while true {
+            let (hash, header) = try await client.headerFields(number)
+            let receipts = try await client.blockReceipts(number)
+            do { return try BlockReceiptProofs(hash: hash, header: header, receipts: receipts) } catch {
+                attempt += 1
+                if attempt >= 2 { throw error }
+            }
+        }
     }
 
     /// The receipt and the position in it of the block's log number `logIndex` (its index in the block, as `eth_getLogs`
@@ -105,6 +113,11 @@ extension ChainReader {
     public func receiptProofs(block number: UInt64) async throws -> BlockReceiptProofs {
         throw EngineError.chain("this chain reader cannot fetch block \(number)'s receipts (the proven treasury needs eth_getBlockReceipts)")
     }
+
+    /// A reader that cannot serve receipts (test fakes) says so.
+    public func logIndex(block number: UInt64, txIndex: UInt64, position: UInt32) async throws -> (logIndex: UInt32, blockHash: Bytes32)? {
+        throw EngineError.chain("this chain reader cannot read block \(number)'s receipts")
+    }
 }
 
 extension RPCChainReader {
@@ -144,20 +157,26 @@ public struct ProvenRouteCall: Sendable {
         guard nodes.count <= Self.maxProofNodes else {
             throw .init(description: "block \(block.number): a proof of \(nodes.count) nodes exceeds the treasury's \(Self.maxProofNodes)")
         }
+        // Every bound is checked before anything is added: a claim that does not fit leaves the call as it was.
+        guard claims.count < Self.maxClaims else { throw .init(description: "more than \(Self.maxClaims) claims in one call") }
+        guard headerIndex[block.blockHash] != nil || headers.count < Self.maxHeaders else {
+            throw .init(description: "more than \(Self.maxHeaders) blocks in one call")
+        }
+        var newBytes = 0
+        var counted = Set<[UInt8]>()
+        for node in nodes where offsets[node] == nil && counted.insert(node).inserted { newBytes += node.count }
+        guard pool.count + newBytes <= Self.maxPoolBytes else { throw .init(description: "the node pool exceeds \(Self.maxPoolBytes) bytes") }
         let h: Int
         if let known = headerIndex[block.blockHash] { h = known } else {
-            guard headers.count < Self.maxHeaders else { throw .init(description: "more than \(Self.maxHeaders) blocks in one call") }
             h = headers.count
             headers.append(block.headerRLP)
             headerIndex[block.blockHash] = h
         }
-        guard claims.count < Self.maxClaims else { throw .init(description: "more than \(Self.maxClaims) claims in one call") }
         var packed = UInt256(UInt64(nodes.count)) << 248
         for (i, node) in nodes.enumerated() {
             let offset: Int
             if let known = offsets[node] { offset = known } else {
                 offset = pool.count
-                guard offset + node.count <= Self.maxPoolBytes else { throw .init(description: "the node pool exceeds \(Self.maxPoolBytes) bytes") }
                 pool += node
                 offsets[node] = offset
             }
@@ -201,7 +220,12 @@ public struct ProvenRouteCall: Sendable {
         var blocks: [UInt64: BlockReceiptProofs] = [:]
         var call = ProvenRouteCall()
         var located: [LocatedClaim] = []
-        for c in claims {
+        // Chain order, each once: the treasury keeps one mark per staker and skips anything at or before it, so a
+        // staker's later claim sent first would make the earlier one a DUPLICATE for good.
+        var ordered: [(block: UInt64, logIndex: UInt32)] = []
+        for c in claims.sorted(by: { ($0.block, $0.logIndex) < ($1.block, $1.logIndex) })
+        where ordered.last.map({ $0.block != c.block || $0.logIndex != c.logIndex }) ?? true { ordered.append(c) }
+        for c in ordered {
             let name = "\(c.block):\(c.logIndex)"
             if blocks[c.block] == nil {
                 do { blocks[c.block] = try await chain.receiptProofs(block: c.block) } catch let f as BlockReceiptProofs.Failure {

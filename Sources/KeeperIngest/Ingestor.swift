@@ -246,7 +246,12 @@ public final class Ingestor: Sendable {
             }
         }
         let decoded: [ChainEvent]
-        do { decoded = try await treasuryLogs.decode(treasury.map(\.log), chain: chain) } catch let e as EngineError { throw e } catch {
+        let store = self.store
+        do {
+            decoded = try await treasuryLogs.decode(treasury.map(\.log), chain: chain) { hash in
+                try store.read { r in try r.journaled(hash: hash) != nil }
+            }
+        } catch let e as EngineError { throw e } catch {
             throw EngineError.chain("a treasury log of blocks \(logs.first?.blockNumber ?? 0)...\(logs.last?.blockNumber ?? 0) is not a valid treasury event: \(error)")
         }
         for (t, e) in zip(treasury, decoded) { events[t.slot] = e }

@@ -94,9 +94,11 @@ public struct Planner: Sendable {
                 if storingEvents { try w.insert(t) }
                 // A claim of another fork (an ORPHANED/FUTURE skip of a re-mined transaction) settles nothing here.
                 guard let id = t.claimID else { continue }
-                // The proven treasury's refusals of unverified input (11–16) say nothing about the claim itself when a
-                // stranger sent them (anyone may send a broken proof of a real claim); only our own settle it.
-                if case let .skipped(code) = t.outcome, Bindings.proofRefusals.contains(code), try w.reader.journaled(hash: t.txHash) == nil { continue }
+                // A skip from a transaction that is not ours settles the claim only when its reason is final for the claim
+                // (not registered, before opt-in, duplicate, zero): anyone may call the proven treasury, with a broken proof
+                // of a real claim or at a moment the staker's allowance is short; the keeper still routes the claim then.
+                if case let .skipped(code) = t.outcome, !Bindings.finalSkipReasons.contains(code),
+                   try w.reader.journaled(hash: t.txHash) == nil { continue }
                 let existing = try w.reader.intent(id: id)
                 if existing?.state == .orphaned { continue }
                 let reward = try existing == nil ? w.reader.rewardEvent(at: t.claim).flatMap { $0.blockHash == id.blockHash ? $0 : nil } : nil

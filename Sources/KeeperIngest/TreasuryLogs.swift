@@ -8,11 +8,12 @@ import KeeperStore
 ///
 /// The `ExpansionTreasury`'s `Routed`/`RouteSkipped` name a claim as (block, log index) — the keeper's own claim
 /// identity. The `ProvenExpansionTreasury`'s name it as (block, transaction index, log position in that receipt): the
-/// decoder maps that back to the block-wide log index from the block's receipts (the logs of every earlier receipt
-/// come first), fetched and checked against the block hash and receiptsRoot, and records the canonical block hash as
-/// the claim's (the contract verified the header against it). Claims whose header the contract did not verify —
-/// FUTURE, ORPHANED, BAD_HEADER, UNVERIFIABLE skips, which anyone can provoke with invented input — are not looked up
-/// (no block is fetched on a stranger's word): they cite no known claim (`TreasuryEvent.unresolvedLogIndex`).
+/// decoder maps that back to the block-wide log index from that one receipt (`ChainReader.logIndex`), and records the
+/// block's canonical hash as the claim's (the contract verified the header against it). Anyone may call the proven
+/// treasury with any input, so only what can settle a claim is looked up — a `Routed`, a skip the contract gave after
+/// verifying the proof, or a proof refusal (11–16) of the keeper's own transaction (`ours`). A stranger's refusals and
+/// the skips given before the header was verified (FUTURE, ORPHANED, BAD_HEADER, UNVERIFIABLE) cite no known claim
+/// (`TreasuryEvent.unresolvedLogIndex`) and cost no lookup.
 public struct TreasuryLogDecoder: Sendable {
     /// Which treasury.
     public let kind: KeeperConfig.TreasuryKind
@@ -36,13 +37,18 @@ public struct TreasuryLogDecoder: Sendable {
         var logPosition: UInt32
     }
 
-    /// Decodes `logs` (all from the treasury, in order) and resolves proven claims through `chain`.
-    public func decode(_ logs: [RawLog], chain: any ChainReader) async throws -> [ChainEvent] {
+    /// Decodes `logs` (all from the treasury, in order) and resolves proven claims through `chain`; `ours` tells the
+    /// keeper's own routing transactions (whose proof refusals settle the claims they name).
+    public func decode(_ logs: [RawLog], chain: any ChainReader, ours: (Bytes32) throws -> Bool = { _ in false }) async throws -> [ChainEvent] {
         var events: [ChainEvent] = []
         var pending: [Pending] = []
         for log in logs {
             let (event, claim) = try decodeOne(log)
-            if let claim { pending.append(Pending(event: events.count, block: claim.block, txIndex: claim.txIndex, logPosition: claim.logPosition)) }
+            if let claim, case let .treasury(t) = event {
+                var wanted = true
+                if case let .skipped(code) = t.outcome, Bindings.proofRefusals.contains(code) { wanted = try ours(t.txHash) }
+                if wanted { pending.append(Pending(event: events.count, block: claim.block, txIndex: claim.txIndex, logPosition: claim.logPosition)) }
+            }
             events.append(event)
         }
         try await resolve(&events, pending, chain: chain)
@@ -73,24 +79,24 @@ public struct TreasuryLogDecoder: Sendable {
     }
 
     /// Skip reasons given before the contract verified the claim's header against the chain.
-    static let headerUnverified: Set<UInt8> = [Bindings.reasonFuture, Bindings.reasonOrphaned, Bindings.reasonUnverifiable, 12]
+    static let headerUnverified: Set<UInt8> = [Bindings.reasonFuture, Bindings.reasonOrphaned, Bindings.reasonUnverifiable, Bindings.reasonBadHeader]
 
     func resolve(_ events: inout [ChainEvent], _ pending: [Pending], chain: any ChainReader) async throws {
-        var blocks: [UInt64: BlockReceiptProofs] = [:]
+        var found: [String: (logIndex: UInt32, blockHash: Bytes32)?] = [:]
         for p in pending {
             guard case var .treasury(t) = events[p.event] else { continue }
-            if blocks[p.block] == nil {
-                do { blocks[p.block] = try await chain.receiptProofs(block: p.block) } catch {
+            let key = "\(p.block):\(p.txIndex):\(p.logPosition)"
+            if found[key] == nil {
+                do { found[key] = .some(try await chain.logIndex(block: p.block, txIndex: p.txIndex, position: p.logPosition)) } catch {
                     throw EngineError.chain("the treasury's claim in block \(p.block) (tx \(t.txHash.hexString)) cannot be mapped to its log: \(error)")
                 }
             }
-            guard let proofs = blocks[p.block] else { continue }
-            if let index = proofs.logIndex(txIndex: p.txIndex, position: p.logPosition) {
+            if let (index, hash) = found[key] ?? nil {
                 t.claim = LogPosition(block: p.block, logIndex: index)
-                t.claimBlockHash = proofs.blockHash
+                t.claimBlockHash = hash
             } else if case .routed = t.outcome {
                 throw EngineError.chain("the treasury routed a claim at block \(p.block), transaction \(p.txIndex), log position \(p.logPosition) "
-                                        + "(tx \(t.txHash.hexString)), but the chain's block \(proofs.blockHash.hexString) has no such log")
+                                        + "(tx \(t.txHash.hexString)), but the chain's block has no such log")
             }
             events[p.event] = .treasury(t)
         }

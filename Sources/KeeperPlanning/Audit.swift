@@ -233,6 +233,10 @@ public struct AuditReport: Sendable {
                                                        + "cites a reward that does not exist on the canonical chain: \(why)"))
                     continue
                 }
+                // With the proven treasury anyone may route: a skip for the moment's allowance, balance or token
+                // (7–10) does not end the claim (it stays routable), so it does not account for the reward either —
+                // the reward is judged below like one nobody routed.
+                if config.treasury.kind == .proven && !Bindings.finalSkipReasons.contains(code) { continue }
                 cited.insert(t.claim)
             case let .routed(reward, contributed, share):
                 cited.insert(t.claim)

@@ -51,13 +51,14 @@ public final class RouteCalls: @unchecked Sendable {
     func block(_ number: UInt64, hash: Bytes32) async throws -> BlockReceiptProofs {
         if let p = proofs[number], p.blockHash == hash { return p }
         if proofs.count >= 64 { proofs.removeAll(keepingCapacity: true) }
-        let p: BlockReceiptProofs
-        do { p = try await chain.receiptProofs(block: number) } catch let f as BlockReceiptProofs.Failure {
-            throw EngineError.chain("cannot prove block \(number): \(f.description)")
-        }
+        let p = try await chain.receiptProofs(block: number)
         proofs[number] = p
         return p
     }
+
+    /// Blocks before the window's edge at which the keeper stops sending a claim: the time a transaction may wait to be
+    /// mined (replacements, a backlog), 1/16 of the window (512 blocks of 8,191, 16 of 256).
+    public static func margin(window: UInt64) -> UInt64 { max(2, window / 16) }
 
     func buildProven(_ intents: [RouteIntent]) async throws -> Built {
         let rewardTopic = try Bindings(config: config).reward.event.topic0
@@ -65,6 +66,8 @@ public final class RouteCalls: @unchecked Sendable {
         var call = ProvenRouteCall()
         var out = Built(data: [], included: [], held: [])
         var blocked = Set<Address>()  // a staker's later claims wait with an earlier held one (chain order)
+        var unprovable: [UInt64: String] = [:]  // blocks whose header or receipts did not check out this poll
+        let margin = Self.margin(window: verifiable)
         for i in intents {
             if blocked.contains(i.staker) {
                 out.held.append((i, "waits for the staker's earlier claim (claims reach the treasury in chain order)", false))
@@ -72,12 +75,20 @@ public final class RouteCalls: @unchecked Sendable {
             }
             func hold(_ reason: String, lasting: Bool) { out.held.append((i, reason, lasting)); blocked.insert(i.staker) }
             let age = head >= i.claim.block ? head - i.claim.block : 0
-            if age + 2 > verifiable {
+            if age + margin > verifiable {
                 hold("UNVERIFIABLE: block \(i.claim.block) is \(age) blocks old; the chain verifies only the last \(verifiable) "
-                     + "(the treasury would skip it and the staker keeps the reward)", lasting: true)
+                     + "and a transaction may wait \(margin) blocks to be mined (the treasury would skip it; the staker keeps the reward)",
+                     lasting: true)
                 continue
             }
-            let p = try await block(i.claim.block, hash: i.blockHash)
+            if let why = unprovable[i.claim.block] { hold(why, lasting: false); continue }
+            let p: BlockReceiptProofs
+            do { p = try await block(i.claim.block, hash: i.blockHash) } catch let f as BlockReceiptProofs.Failure {
+                // Checked twice and still not matching: this block's claims wait (the next poll tries again), others go on.
+                unprovable[i.claim.block] = "cannot prove block \(i.claim.block) now: \(f.description)"
+                hold(unprovable[i.claim.block] ?? "", lasting: false)
+                continue
+            }
             guard p.blockHash == i.blockHash else {
                 hold("block \(i.claim.block) is now \(p.blockHash.hexString), not the claim's \(i.blockHash.hexString) "
                      + "(a reorg the ingestor has not repaired yet)", lasting: false)

@@ -232,11 +232,15 @@ public struct StoreReader {
             """, args).map { try Col(row: $0, table: "intents").u64("n") }
     }
 
-    /// The block of the oldest claim the keeper has still to route — pending or sent (nil when none): how close the
-    /// proven treasury's claims are to the age the chain can no longer verify. Claims held because the staker's
-    /// allowance or balance does not cover them wait on the staker, not the keeper, and are not counted.
+    /// The block of the oldest claim the keeper has still to route — pending, sent, held for a proof problem or parked
+    /// after reverts (nil when none): how close the proven treasury's claims are to the age the chain can no longer
+    /// verify. Claims held because the staker's allowance or balance does not cover them wait on the staker, not the
+    /// keeper, and are not counted.
     public func oldestWaitingClaimBlock() throws -> UInt64? {
-        guard let row = try rows("SELECT MIN(claim_block) AS b FROM intents WHERE state IN ('pending', 'sent')").first else { return nil }
+        guard let row = try rows("""
+            SELECT MIN(claim_block) AS b FROM intents WHERE state IN ('pending', 'sent')
+                OR (state = 'policy_skipped' AND (reason LIKE 'simulation: proof:%' OR reason LIKE 'simulation: cannot prove%' OR reason LIKE 'parked:%'))
+            """).first else { return nil }
         return try Col(row: row, table: "intents").optionalU64("b")
     }
 

@@ -58,7 +58,7 @@ public struct SafetyGate: Sendable {
     /// `reward_topic()` with the reward event's topic 0; the reward event must carry the staker as its first indexed
     /// field and the amount as its first data word (what the contract reads from the proven log); and the confirmed
     /// `block` must be provable (its header fields hash to its block hash: the keeper knows the chain's fork).
-    public static func provenTreasuryIssues(config: KeeperConfig, chain: any ChainReader, block: UInt64?) async throws -> [ConfigIssue] {
+    public static func provenTreasuryIssues(config: KeeperConfig, chain: any ChainReader) async throws -> [ConfigIssue] {
         let treasury = config.contracts.treasury
         let fix = "set contracts.treasury to the address `contracts deploy --kind proven` printed, or [treasury] kind = \"keeper\""
         let event: ABIEvent
@@ -91,8 +91,23 @@ public struct SafetyGate: Sendable {
             issues.append(ConfigIssue(key: "contracts.reward_amount_field", message: "the proven treasury reads the amount from the first "
                                       + "data word: \(amountField) must be the first non-indexed field of \(event.signature)"))
         }
-        if let block {
-            do { _ = try await chain.receiptProofs(block: block) } catch let e as BlockReceiptProofs.Failure {
+        // The confirmed target: the newest block the keeper acts on, and how far it is below the head.
+        let head = try await chain.head(.latest)
+        let target: UInt64
+        switch config.chain.confirmations {
+        case let .blocks(n): target = head >= n ? head - n : 0
+        case .safe: target = try await chain.head(.safe)
+        case .finalized: target = try await chain.head(.finalized)
+        }
+        let window = try await Bindings.verifiableWindow(chain: chain)
+        let depth = head >= target ? head - target : 0
+        if depth + RouteCalls.margin(window: window) >= window {
+            issues.append(ConfigIssue(key: "chain.confirmations", message: "claims are sent \(depth) blocks deep, but the proven treasury "
+                                      + "verifies only the last \(window) blocks (less \(RouteCalls.margin(window: window)) for a transaction to be mined): "
+                                      + "every claim would be UNVERIFIABLE; confirm fewer blocks"))
+        }
+        if target > 0 {
+            do { _ = try await chain.receiptProofs(block: target) } catch let e as BlockReceiptProofs.Failure {
                 issues.append(ConfigIssue(key: "treasury.kind", message: "the keeper cannot prove this chain's blocks: \(e.description)"))
             }
         }

@@ -44,8 +44,7 @@ public final class SubmissionService: Service, @unchecked Sendable {
         }
         if config.treasury.kind == .proven {
             // No keeper role: anyone may route. The contract must be the one the config describes, and blocks provable.
-            let head = try await reader.head(.latest)
-            let issues = try await SafetyGate.provenTreasuryIssues(config: config, chain: reader, block: head > 0 ? head - 1 : nil)
+            let issues = try await SafetyGate.provenTreasuryIssues(config: config, chain: reader)
             if !issues.isEmpty { throw EngineError.config(issues) }
         } else if checkRole && !settings.dryRun {
             try await SafetyGate(settings: settings, treasury: config.contracts.treasury).checkKeeperRole(keeper, chain: reader)

@@ -138,7 +138,7 @@ public final class TransactionManager: SubmissionComponent, @unchecked Sendable 
             guard log.address == config.contracts.treasury, !log.removed, let topic0 = log.topics.first else { return false }
             return topic0 == routedEvent.topic0 || topic0 == skippedEvent.topic0
         }
-        let events = try await decoder.decode(logs, chain: reader)
+        let events = try await decoder.decode(logs, chain: reader) { _ in true }  // our own transaction's receipt
         let planner = Planner(minRouteWei: config.keeper.minRouteWei)
         var revertReason: String?
         if r.status != 1 {

@@ -106,8 +106,7 @@ enum ConfigChecks {
             }
             if cfg.treasury.kind == .proven {
                 let reader = try RPCChainReader(urls: cfg.chain.rpcURLs, maxLogsRange: cfg.chain.maxLogsRange)
-                let head = try await reader.head(.latest)
-                return try await SafetyGate.provenTreasuryIssues(config: cfg, chain: reader, block: head > 0 ? head - 1 : nil)
+                return try await SafetyGate.provenTreasuryIssues(config: cfg, chain: reader)
                     .map { Finding(key: $0.key, message: $0.message, isError: true) }
             }
             let probe = keeper ?? Address.zero

@@ -8,8 +8,10 @@ import XCTest
 /// The keeper on the ProvenExpansionTreasury, where anyone may route: a real keeper (`run`) on the real local chain.
 /// A stranger routes one staker's claim with `prove --config --claim` (the keeper settles it as routed from the chain,
 /// and never routes it again); a stranger's forged proofs of another claim are refused on chain (BAD_PROOF,
-/// BAD_RECEIPT) and must NOT settle that claim in the keeper (it routes it itself); the chain-only verdict holds, the
-/// store agrees, `audit` passes (the refusals are justified: nothing was taken), and the metrics show the window.
+/// BAD_RECEIPT) and must NOT settle that claim in the keeper (it routes it itself); a stranger's route of a third claim
+/// at a moment its staker's allowance is 0 (NO_ALLOWANCE) must not end it either (the keeper routes it once the staker
+/// approves); the chain-only verdict holds, the store agrees, `audit` passes (the refusals are justified: nothing was
+/// taken), and the metrics show the window.
 final class ProvenTreasuryTests: XCTestCase {
     func send(_ rig: SubmissionRig, to: String, data: [UInt8]) throws -> [String: Any] {
         try SubmissionRig.json(Env.run(SubmissionRig.python, [SubmissionRig.script("Tests/Support/submit_oracle.py"), "send", "--url", rig.chain.url,
@@ -29,16 +31,18 @@ final class ProvenTreasuryTests: XCTestCase {
         try rig.scenario(["claim", "--advance", "30"])
         // Ingest and plan without sending, to learn the claims.
         try rig.startDaemon(arguments: ["--dry-run"])
+        let noAllowance = try Address(try rig.stakerAddress(3))
         let planned = try await rig.settle(timeout: 60) {
             // The store appears once the daemon has started.
             let stakers = Set(((try? rig.store().read { r in try r.intents(states: [.pending]) }) ?? []).map(\.staker))
-            return stakers.count >= 2
+            return stakers.count >= 3 && stakers.contains(noAllowance)
         }
         rig.stopDaemon()
         XCTAssertTrue(planned, "no pending claims of two stakers: \(rig.log().suffix(2000))")
         let pending = try rig.store().read { r in try r.intents(states: [.pending]) }.sorted { $0.claim < $1.claim }
-        let x = try XCTUnwrap(pending.first)
-        let y = try XCTUnwrap(pending.first { $0.staker != x.staker })
+        let x = try XCTUnwrap(pending.first { $0.staker != noAllowance })
+        let y = try XCTUnwrap(pending.first { $0.staker != x.staker && $0.staker != noAllowance })
+        let z = try XCTUnwrap(pending.first { $0.staker == noAllowance }, "the staker without allowance has a claim")
 
         // prove --claim: one JSON line naming the treasury and the claim's location; a non-reward log is refused.
         let genuineX = try prove(rig, x.claim)
@@ -73,8 +77,13 @@ final class ProvenTreasuryTests: XCTestCase {
         let byStranger = try send(rig, to: genuineY.to, data: genuineY.data)
         XCTAssertEqual(byStranger["status"] as? Int, 1)
 
-        // The keeper runs: Y is settled as the stranger routed it, X is routed by the keeper itself.
+        // A stranger routes Z while its staker's allowance is 0: skipped NO_ALLOWANCE (the staker keeps the reward, for now).
+        let genuineZ = try prove(rig, z.claim)
+        XCTAssertEqual(try send(rig, to: genuineZ.to, data: genuineZ.data)["status"] as? Int, 1)
+
+        // The keeper runs: Y is settled as the stranger routed it, X is routed by the keeper itself; Z's staker approves.
         try rig.startDaemon()
+        try rig.scenario(["approve", "--staker", noAllowance.checksummed, "--allowance", "max"])
         let (settled, verdict) = try await rig.settleVerdict()
         XCTAssertTrue(settled, "not settled: \(verdict)\n\(rig.log().suffix(3000))")
         XCTAssertEqual(verdict["treasury_kind"] as? String, "proven")
@@ -85,7 +94,7 @@ final class ProvenTreasuryTests: XCTestCase {
         let ingested = try await rig.settle(timeout: 60) {
             try rig.store().read { r in
                 let routed = try r.treasuryEvents().filter { if case .routed = $0.outcome { return true }; return false }
-                return routed.contains { $0.claimID == x.id } && routed.contains { $0.claimID == y.id }
+                return routed.contains { $0.claimID == x.id } && routed.contains { $0.claimID == y.id } && routed.contains { $0.claimID == z.id }
             }
         }
         XCTAssertTrue(ingested, "the routes of X and Y were not ingested")
@@ -103,8 +112,13 @@ final class ProvenTreasuryTests: XCTestCase {
         XCTAssertTrue(journal.contains { $0.hash == xRoute.txHash }, "X was routed by the keeper's own journaled transaction")
         let refusals = events.compactMap { e -> UInt8? in if case let .skipped(code) = e.outcome { return code }; return nil }
         XCTAssertTrue(refusals.contains(13) && refusals.contains(14), "the forgeries are on chain as BAD_PROOF and BAD_RECEIPT: \(refusals)")
-        // The corrupted-node forgery named X exactly: the keeper mapped it to X (and did not let it settle X).
-        XCTAssertTrue(events.contains { $0.claimID == x.id && $0.outcome == .skipped(reason: 13) }, "the BAD_PROOF refusal cites X")
+        // A stranger's proof refusals are not even looked up (no receipt fetched on a stranger's word): they cite nothing.
+        XCTAssertTrue(events.contains { $0.outcome == .skipped(reason: 13) && $0.claim.logIndex == TreasuryEvent.unresolvedLogIndex && $0.claimID == nil },
+                      "the BAD_PROOF refusal is stored citing no claim")
+        // A stranger's skip for the moment's allowance (NO_ALLOWANCE) does not end Z: once its staker approves, the keeper
+        // routes it (a keeper that took the stranger's skip as final would never route it: the verdict would miss it).
+        XCTAssertTrue(events.contains { $0.claimID == z.id && $0.outcome == .skipped(reason: 7) }, "the stranger's NO_ALLOWANCE skip cites Z")
+        XCTAssertEqual(try store.read { r in try r.intent(id: z.id) }?.state, .routed, "Z was routed by the keeper after the staker approved")
 
         // The metrics show the window the chain verifies (the local chain has the EIP-2935 history contract).
         let port = try XCTUnwrap(rig.log().components(separatedBy: "metrics server listening").last?

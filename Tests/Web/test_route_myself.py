@@ -158,12 +158,6 @@ def test_route_endpoint_refuses_what_is_not_a_reward(flow):
         assert err["code"] == "no_such_claim" and err["message"], (nr, err)
 
 
-# The keeper answers a block its node does not have yet with 502 chain_unavailable ("eth_getBlockByNumber returned
-# null"): a 5xx for a client's input. Strict: when the keeper answers 404, these pass and the marks must go.
-NOT_MINED_502 = pytest.mark.xfail(strict=True, reason="the keeper answers 502 chain_unavailable for a block not mined yet")
-
-
-@NOT_MINED_502
 def test_route_endpoint_for_a_block_not_yet_mined_is_a_404(flow):
     """A block beyond the chain's head holds no reward: a client's mistake (404 no_such_claim), not a node failure."""
     rg = flow["rig"]
@@ -173,7 +167,6 @@ def test_route_endpoint_for_a_block_not_yet_mined_is_a_404(flow):
         assert status == 404 and json.loads(body)["error"]["code"] == "no_such_claim", (claim, status, body[:300])
 
 
-@NOT_MINED_502
 def test_schemathesis_on_the_route_path(flow):
     """The new path on the proven keeper (real block fetches): no 5xx, nothing outside the document; bounded."""
     rg = flow["rig"]
