@@ -7,7 +7,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 # chromium: the browser the stakers' app tests drive with Playwright (Tests/Web; Playwright downloads no browser)
-apt_packages=(chromium libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config prometheus systemd)
+# postgresql-15: the throwaway servers of the PostgreSQL tests (Tests/Support/pgserver.py; run as Debian's postgres user)
+apt_packages=(chromium libcurl4-openssl-dev libsecp256k1-dev libsqlite3-dev libssl-dev pkg-config postgresql-15 prometheus systemd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

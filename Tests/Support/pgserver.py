@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""A throwaway PostgreSQL 15 server for tests (issue 20: the store on PostgreSQL, keepers in high availability).
+
+    pgserver.py serve [--port 0]   -> one JSON line {"url", "port", "pid", "data_dir", "user", "password", "database"}
+                                      on stdout, then serves until SIGTERM/SIGINT and removes everything it made
+
+In Python: ``with PgServer() as pg: pg.psql("select 1")`` — and ``pg.restart()``, ``pg.kill9()`` + ``pg.start()``
+for fault tests.
+
+Debian's binaries (``postgresql-15``, installed by deploy/dev/setup.sh): ``initdb`` and ``pg_ctl`` in a temporary
+directory, listening on 127.0.0.1 only, at a free port, with a Unix socket inside that directory (never
+/var/run/postgresql, so it does not collide with a system server). ``initdb`` refuses to run as root, and CI runs as
+root: then the directory is handed to Debian's ``postgres`` user and every server command runs as that user through
+``runuser``. The server has one login role ``keeper`` (password authentication, scram-sha-256) owning a database
+``keeper``: a keeper's least-privilege role, not a superuser. Nothing is left behind: ``stop()`` removes the directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PG_BIN = os.environ.get("EXPANSION_KEEPER_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+class PgServerError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgServer:
+    def __init__(self, port: int = 0, password: str | None = None):
+        for tool in ("initdb", "pg_ctl", "postgres"):
+            if not os.access(os.path.join(PG_BIN, tool), os.X_OK):
+                raise PgServerError(f"{PG_BIN}/{tool} not found: install Debian's postgresql-15 (deploy/dev/setup.sh does), "
+                                    "or set EXPANSION_KEEPER_PG_BIN")
+        self.port = port or free_port()
+        self.password = password or secrets.token_hex(12)
+        self.user = "keeper"
+        self.database = "keeper"
+        self.root = tempfile.mkdtemp(prefix="keeper-pg-")
+        self.data_dir = os.path.join(self.root, "data")
+        self.socket_dir = os.path.join(self.root, "socket")
+        self.log = os.path.join(self.root, "server.log")
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                raise PgServerError("running as root, and there is no 'postgres' user to run the server as "
+                                    "(initdb refuses root); install Debian's postgresql-15")
+            os.chmod(self.root, 0o755)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            self._owner = (pw.pw_uid, pw.pw_gid)
+        else:
+            self._owner = None
+        os.makedirs(self.socket_dir)
+        if self._owner:
+            os.chown(self.socket_dir, *self._owner)
+            open(self.log, "a").close()
+            os.chown(self.log, *self._owner)
+        self.started = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def _run(self, args: list[str], **kw) -> subprocess.CompletedProcess:
+        r = subprocess.run(self.as_user + args, capture_output=True, text=True, timeout=kw.pop("timeout", 120), **kw)
+        if r.returncode != 0:
+            raise PgServerError(f"{' '.join(args[:2])} failed ({r.returncode}): {r.stderr.strip()[-2000:]} "
+                                f"{self._log_tail()}")
+        return r
+
+    def _log_tail(self) -> str:
+        try:
+            with open(self.log) as fh:
+                return "server log: " + fh.read()[-1500:]
+        except OSError:
+            return ""
+
+    def init(self) -> None:
+        pwfile = os.path.join(self.root, "superuser-password")
+        with open(pwfile, "w") as fh:
+            fh.write(secrets.token_hex(16) + "\n")
+        if self._owner:
+            os.chown(pwfile, *self._owner)
+        os.chmod(pwfile, 0o600)
+        os.makedirs(self.data_dir, mode=0o700)
+        if self._owner:
+            os.chown(self.data_dir, *self._owner)
+        self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data_dir, "-U", "postgres", "--pwfile", pwfile,
+                   "--auth-local", "trust", "--auth-host", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8"])
+        os.remove(pwfile)
+
+    def start(self) -> None:
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.socket_dir} "
+                "-c fsync=on -c max_connections=50")
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data_dir, "-l", self.log, "-o", opts, "-w", "-t", "60", "start"])
+        self.started = True
+
+    def setup_role(self) -> None:
+        pw = self.password.replace("'", "''")
+        self.psql(f"CREATE ROLE {self.user} LOGIN PASSWORD '{pw}'", superuser=True)
+        self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}", superuser=True)
+        self.psql(f"REVOKE ALL ON DATABASE {self.database} FROM PUBLIC", superuser=True)
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.started:
+            subprocess.run(self.as_user + [os.path.join(PG_BIN, "pg_ctl"), "-D", self.data_dir, "-m", mode, "-w", "-t", "60", "stop"],
+                           capture_output=True, text=True, timeout=120)
+            self.started = False
+
+    def restart(self) -> None:
+        """A clean restart of the server (what an operator's `systemctl restart postgresql` does)."""
+        self.stop()
+        self.start()
+
+    def kill9(self) -> None:
+        """SIGKILL to the postmaster: the crash a machine's death looks like; start() recovers from the WAL."""
+        pid = self.pid
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.time() + 10
+            while time.time() < deadline and _alive(pid):
+                time.sleep(0.05)
+        # The children notice the postmaster is gone and exit; wait for the port to close.
+        deadline = time.time() + 30
+        while time.time() < deadline and _listening(self.port):
+            time.sleep(0.1)
+        self.started = False
+        try:
+            os.remove(os.path.join(self.data_dir, "postmaster.pid"))
+        except OSError:
+            pass
+
+    def remove(self) -> None:
+        self.stop(mode="immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def pid(self) -> int | None:
+        try:
+            with open(os.path.join(self.data_dir, "postmaster.pid")) as fh:
+                return int(fh.readline().strip())
+        except (OSError, ValueError):
+            return None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}?sslmode=disable"
+
+    def psql(self, sql: str, superuser: bool = False) -> str:
+        """Runs `sql` and returns psql's unaligned output: as the keeper role over TCP with its password, or as the
+        superuser over the private Unix socket."""
+        if superuser:
+            args = self.as_user + ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.socket_dir, "-p", str(self.port),
+                                   "-U", "postgres", "-d", "postgres", "-c", sql]
+            env = dict(os.environ)
+        else:
+            args = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+                    "-U", self.user, "-d", self.database, "-c", sql]
+            env = dict(os.environ, PGPASSWORD=self.password)
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        if r.returncode != 0:
+            raise PgServerError(f"psql: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def __enter__(self) -> "PgServer":
+        try:
+            self.init()
+            self.start()
+            self.setup_role()
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="pgserver.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="start a throwaway server, print one JSON line, serve until SIGTERM/SIGINT")
+    s.add_argument("--port", type=int, default=0)
+    a = ap.parse_args(argv)
+    stop = {"now": False}
+
+    def on_signal(*_):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        with PgServer(port=a.port) as pg:
+            print(json.dumps({"url": pg.url, "port": pg.port, "pid": pg.pid, "data_dir": pg.data_dir, "user": pg.user,
+                              "password": pg.password, "database": pg.database}), flush=True)
+            while not stop["now"]:
+                time.sleep(0.2)
+    except PgServerError as e:
+        print(f"pgserver: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
