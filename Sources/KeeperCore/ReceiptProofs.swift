@@ -17,6 +17,8 @@ public struct BlockReceiptProofs: Sendable {
     public let receiptsRoot: Bytes32
     /// The receipts by transaction index, as the trie stores them.
     public let receipts: [UInt64: ReceiptFields]
+    /// The transaction indexes in order (the order of the block's logs).
+    let order: [UInt64]
     let trie: MerklePatriciaTrie.Built
 
     /// Why a block's receipts could not be proven.
@@ -47,6 +49,7 @@ public struct BlockReceiptProofs: Sendable {
                           + "not the header's receiptsRoot \(header.receiptsRoot) (a receipt missing or reported differently)")
         }
         number = header.number; blockHash = hash; headerRLP = rlp; receiptsRoot = header.receiptsRoot; self.receipts = byIndex
+        order = byIndex.keys.sorted()
         self.trie = built
     }
 
@@ -69,20 +72,12 @@ public struct BlockReceiptProofs: Sendable {
     /// reports it: the logs of all earlier receipts come first); nil when the block has fewer logs.
     public func location(ofLogIndex logIndex: UInt32) -> (txIndex: UInt64, position: UInt32)? {
         var before = 0
-        for tx in receipts.keys.sorted() {
+        for tx in order {
             let n = receipts[tx]?.logs.count ?? 0
             if Int(logIndex) < before + n { return (tx, UInt32(Int(logIndex) - before)) }
             before += n
         }
         return nil
-    }
-
-    /// The block-wide index of the log at `position` in the receipt of transaction `txIndex`; nil when there is none.
-    public func logIndex(txIndex: UInt64, position: UInt32) -> UInt32? {
-        guard let receipt = receipts[txIndex], Int(position) < receipt.logs.count else { return nil }
-        var before = 0
-        for tx in receipts.keys.sorted() where tx < txIndex { before += receipts[tx]?.logs.count ?? 0 }
-        return UInt32(exactly: before + Int(position))
     }
 
     /// The log at `position` in the receipt of transaction `txIndex`.

@@ -24,6 +24,8 @@ public final class RouteCalls: @unchecked Sendable {
     let config: KeeperConfig
     let chain: any ChainReader
     var proofs: [UInt64: BlockReceiptProofs] = [:]
+    /// The reward event's topic 0, read from the staking ABI once (not once per batch or per diagnosed claim).
+    lazy var rewardTopic: Result<Bytes32, EngineError> = Result { () throws(EngineError) in try Bindings(config: config).reward.event.topic0 }
     var window: (head: UInt64, blocks: UInt64)?
 
     /// Calls for the treasury `config` names, reading blocks through `chain`.
@@ -61,7 +63,7 @@ public final class RouteCalls: @unchecked Sendable {
     public static func margin(window: UInt64) -> UInt64 { max(2, window / 16) }
 
     func buildProven(_ intents: [RouteIntent]) async throws -> Built {
-        let rewardTopic = try Bindings(config: config).reward.event.topic0
+        let rewardTopic = try self.rewardTopic.get()
         let (head, verifiable) = try await verifiable()
         var call = ProvenRouteCall()
         var out = Built(data: [], included: [], held: [])

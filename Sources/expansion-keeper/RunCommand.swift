@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
                                         keeper: keeper, treasuryKind: cfg.treasury.kind, interval: ops.sampleInterval, logger: logger)
         }
         if let api = cfg.api, !exitWhenCaughtUp {
-            others.append(try await Self.apiServer(api, config: cfg, store: store, chain: chain, ops: ops, logger: logger))
+            others.append(try await Self.apiServer(api, config: cfg, reward: bindings.reward, store: store, chain: chain, ops: ops, logger: logger))
         }
         var configuration = ServiceGroupConfiguration(
             services: ops.services(ingest: service, others: others, sampler: sampler),
@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The stakers' API and app (`[api]`): the treasury's reward token is read from the treasury itself, once.
-    static func apiServer(_ api: APISettings, config cfg: KeeperConfig, store: KeeperStore, chain: RPCChainReader,
+    static func apiServer(_ api: APISettings, config cfg: KeeperConfig, reward: RewardEventBinding, store: KeeperStore, chain: RPCChainReader,
                           ops: OperationsStack, logger: Logger) async throws -> APIServer {
         let answer = try await reportingAsync { try await Bindings.rewardToken(treasury: cfg.contracts.treasury, chain: chain) }
         guard let token = answer else {
@@ -108,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         let facts = APIFacts(chainID: cfg.chain.chainID, treasury: cfg.contracts.treasury, rewardToken: token,
                              staking: cfg.contracts.staking, confirmations: confirmations, treasuryKind: cfg.treasury.kind.rawValue)
         let proven = cfg.treasury.kind == .proven
-            ? ProvenRouting(chain: chain, reward: try reporting { try Bindings(config: cfg).reward }, staking: cfg.contracts.staking) : nil
+            ? ProvenRouting(chain: chain, reward: reward, staking: cfg.contracts.staking) : nil
         let webRoot = api.webRoot ?? APISettings.defaultWebRoot()
         if webRoot == nil { logger.warning("api: no web root found (set [api] web_root); serving the API without the stakers' app") }
         let health = ops.health
