@@ -65,7 +65,7 @@ def test_alert_rules_check_and_unit_tests():
     promtool = tool("promtool")
     r = run([promtool, "check", "rules", os.path.join(ROOT, "deploy/prometheus/alerts.yml")])
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "SUCCESS: 15 rules found" in r.stdout, r.stdout
+    assert "SUCCESS: 16 rules found" in r.stdout, r.stdout
     r = run([promtool, "test", "rules", os.path.join(ROOT, "deploy/prometheus/tests/alerts_test.yml")])
     assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
 
@@ -75,7 +75,7 @@ def test_every_alert_has_summary_runbook_and_a_unit_test():
     tests = open(os.path.join(ROOT, "deploy/prometheus/tests/alerts_test.yml")).read()
     runbook = open(os.path.join(ROOT, "deploy/docs/runbook.md")).read()
     alerts = re.findall(r"- alert: (\w+)", text)
-    assert len(alerts) == 15
+    assert len(alerts) == 16
     for a in alerts:
         assert f"alertname: {a}\n" in tests, f"{a} has no promtool unit test"
         anchor = "alert-" + a.lower()
