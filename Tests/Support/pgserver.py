@@ -2,10 +2,16 @@
 """A throwaway PostgreSQL 15 server for tests (issue 20: the store on PostgreSQL, keepers in high availability).
 
     pgserver.py serve [--port 0]   -> one JSON line {"url", "port", "pid", "data_dir", "user", "password", "database"}
-                                      on stdout, then serves until SIGTERM/SIGINT and removes everything it made
+                                      on stdout, then serves until SIGTERM/SIGINT (or the end of stdin when stdin is a
+                                      pipe: the parent holding it died) and removes everything it made
 
-In Python: ``with PgServer() as pg: pg.psql("select 1")`` — and ``pg.restart()``, ``pg.kill9()`` + ``pg.start()``
-for fault tests.
+While serving, faults by signal (each done in turn and acknowledged by one line on stderr; stdout says nothing more):
+``SIGUSR1`` — crash restart: kill -9 the postmaster and its backends, start again on the same port and data directory
+(recovery from the WAL: committed data survives, every connection is cut); ``SIGUSR2`` — clean restart (``restart()``,
+what ``systemctl restart postgresql`` does). The JSON line's ``pid`` is the first postmaster's.
+
+In Python: ``with PgServer() as pg: pg.psql("select 1")`` — and ``pg.restart()``, ``pg.crash_restart()`` (``pg.kill9()``
++ ``pg.start()``) for fault tests.
 
 Debian's binaries (``postgresql-15``, installed by deploy/dev/setup.sh): ``initdb`` and ``pg_ctl`` in a temporary
 directory, listening on 127.0.0.1 only, at a free port, with a Unix socket inside that directory (never
@@ -25,9 +31,11 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PG_BIN = os.environ.get("EXPANSION_KEEPER_PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -129,14 +137,21 @@ class PgServer:
         self.start()
 
     def kill9(self) -> None:
-        """SIGKILL to the postmaster: the crash a machine's death looks like; start() recovers from the WAL."""
+        """SIGKILL to the postmaster, then to its backends: the crash a machine's death looks like; start() recovers
+        from the WAL. (A backend left behind would keep the old shared memory attached and make start() refuse.)"""
         pid = self.pid
         if pid:
+            children = _children(pid)
             os.kill(pid, signal.SIGKILL)
+            for child in children:
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             deadline = time.time() + 10
-            while time.time() < deadline and _alive(pid):
+            while time.time() < deadline and any(_alive(p) for p in [pid] + children):
                 time.sleep(0.05)
-        # The children notice the postmaster is gone and exit; wait for the port to close.
+        # Wait for the port to close.
         deadline = time.time() + 30
         while time.time() < deadline and _listening(self.port):
             time.sleep(0.1)
@@ -145,6 +160,11 @@ class PgServer:
             os.remove(os.path.join(self.data_dir, "postmaster.pid"))
         except OSError:
             pass
+
+    def crash_restart(self) -> None:
+        """kill -9 the server and start it again on the same port and data directory."""
+        self.kill9()
+        self.start()
 
     def remove(self) -> None:
         self.stop(mode="immediate")
@@ -203,6 +223,22 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                out.append(int(entry))
+    return out
+
+
 def _listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)
@@ -212,22 +248,46 @@ def _listening(port: int) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="pgserver.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("serve", help="start a throwaway server, print one JSON line, serve until SIGTERM/SIGINT")
+    s = sub.add_parser("serve", help="start a throwaway server, print one JSON line, serve until SIGTERM/SIGINT; "
+                                     "SIGUSR1 crash-restarts it, SIGUSR2 restarts it cleanly")
     s.add_argument("--port", type=int, default=0)
     a = ap.parse_args(argv)
+    # A parent that launched us from a thread with signals blocked (Foundation.Process from a Swift concurrency thread)
+    # passes its mask on: unblock what we must react to.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2])
     stop = {"now": False}
+    faults: list[int] = []  # restart signals queued by the handler, done in order by the loop below
 
     def on_signal(*_):
         stop["now"] = True
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGUSR1, lambda sig, _: faults.append(sig))
+    signal.signal(signal.SIGUSR2, lambda sig, _: faults.append(sig))
+    if stat.S_ISFIFO(os.fstat(0).st_mode):
+        def watch_parent():
+            while sys.stdin.buffer.read1(4096):
+                pass
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch_parent, daemon=True).start()
     try:
         with PgServer(port=a.port) as pg:
             print(json.dumps({"url": pg.url, "port": pg.port, "pid": pg.pid, "data_dir": pg.data_dir, "user": pg.user,
                               "password": pg.password, "database": pg.database}), flush=True)
             while not stop["now"]:
-                time.sleep(0.2)
+                if not faults:
+                    time.sleep(0.1)
+                    continue
+                started = time.time()
+                if faults.pop(0) == signal.SIGUSR1:
+                    pg.crash_restart()
+                    what = "crash restart (kill -9, recovery from the WAL)"
+                else:
+                    pg.restart()
+                    what = "clean restart"
+                print(f"pgserver: {what} done in {time.time() - started:.2f} s, postmaster pid {pg.pid}", file=sys.stderr, flush=True)
     except PgServerError as e:
         print(f"pgserver: {e}", file=sys.stderr)
         return 1
