@@ -4,7 +4,7 @@
 //   0  CCurl, CSecp256k1 (system libraries)   EthereumCore (pure values)
 //   1  EthereumABI
 //   2  EthereumSigning   JSONRPC
-//   2  KeeperStore (SQLite via GRDB)
+//   2  KeeperStore (SQLite via GRDB, PostgreSQL via postgres-nio)
 //   3  KeeperCore → KeeperIngest → KeeperPlanning → KeeperSubmission → KeeperOperations (one responsibility each)
 //   3  KeeperAPI (the stakers' API and app; reads KeeperStore, needs only KeeperCore)
 //   4  expansion-keeper (CLI)
@@ -36,8 +36,17 @@ var targets: [Target] = [
     // Layer 2: JSON-RPC over libcurl.
     .target(name: "JSONRPC", dependencies: ["EthereumCore", "CCurl"], swiftSettings: strict),
 
-    // Layer 2: the keeper's SQLite store (schema, migrations, repositories).
-    .target(name: "KeeperStore", dependencies: ["EthereumCore", .product(name: "GRDB", package: "GRDB.swift")],
+    // Layer 2: the keeper's store (schema, migrations, repositories) in SQLite via GRDB or PostgreSQL via postgres-nio,
+    // and the HA leader lease.
+    .target(name: "KeeperStore",
+            dependencies: [
+                "EthereumCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
     // Layer 3: the keeper, one module per responsibility (deploy/docs/developer-guide.md, "Modules and layering").
     // 3a KeeperCore: the validated config, the contract bindings, the chain reader, engine errors, output helpers.
@@ -129,7 +138,7 @@ var targets: [Target] = [
                 swiftSettings: strict),
     .testTarget(name: "JSONRPCTests", dependencies: ["KeeperTesting", "EthereumCore", "JSONRPC"], resources: [.copy("Vectors")],
                 swiftSettings: strict),
-    .testTarget(name: "KeeperStoreTests", dependencies: ["EthereumCore", "KeeperStore"], swiftSettings: strict),
+    .testTarget(name: "KeeperStoreTests", dependencies: ["KeeperTesting", "EthereumCore", "KeeperStore"], swiftSettings: strict),
     .testTarget(name: "KeeperEngineTests", dependencies: ["KeeperTesting", "EthereumCore", "EthereumABI", "JSONRPC", "KeeperStore", "KeeperCore", "KeeperIngest",
                                                           "KeeperPlanning", "KeeperSubmission", "KeeperOperations"],
                 swiftSettings: strict),
@@ -170,6 +179,9 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
         // The keeper's store, config, services and logs.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The store in PostgreSQL (several keepers, one leader): postgres-nio and its TLS.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),

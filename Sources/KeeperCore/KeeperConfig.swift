@@ -46,6 +46,43 @@ public struct KeeperConfig: Sendable {
         public init(kind: TreasuryKind = .keeper) { self.kind = kind }
     }
 
+    /// `[store] backend`: where the keeper keeps its state.
+    public enum StoreBackend: String, Sendable, Equatable, CaseIterable {
+        /// One SQLite file in `data_dir` (the default, no setup).
+        case sqlite
+        /// A PostgreSQL database (`postgres_url`): several keepers, one leader (`[ha]`).
+        case postgres
+    }
+
+    /// `[store]`.
+    public struct Store: Sendable, Equatable {
+        /// `backend`: "sqlite" (default) or "postgres".
+        public var backend: StoreBackend = .sqlite
+        /// `postgres_url`: postgresql://USER@HOST:PORT/DATABASE?sslmode=… (no password; required with "postgres").
+        public var postgresURL: String?
+        /// The default table (SQLite).
+        public init(backend: StoreBackend = .sqlite, postgresURL: String? = nil) { self.backend = backend; self.postgresURL = postgresURL }
+    }
+
+    /// `[ha]`: several keepers on one PostgreSQL database, one leader holding a fenced lease.
+    public struct HA: Sendable, Equatable {
+        /// `enabled` (default false).
+        public var enabled = false
+        /// `instance`: this keeper's name, unique among the keepers sharing the database.
+        public var instance = ""
+        /// `lease_seconds` (default 5): how long a lease lasts without renewal.
+        public var leaseSeconds: UInt64 = 5
+        /// The default table (off).
+        public init(enabled: Bool = false, instance: String = "", leaseSeconds: UInt64 = 5) {
+            self.enabled = enabled; self.instance = instance; self.leaseSeconds = leaseSeconds
+        }
+    }
+
+    /// The environment variable holding the PostgreSQL password (before the systemd credential `pg-password`).
+    public static let pgPasswordVariable = "EXPANSION_KEEPER_PG_PASSWORD"
+    /// The systemd credential holding the PostgreSQL password (`LoadCredential=pg-password:…`).
+    public static let pgCredentialName = "pg-password"
+
     /// `[chain]`.
     public struct Chain: Sendable {
         /// Endpoints, the first is the primary (`rpc_urls`).
@@ -131,6 +168,10 @@ public struct KeeperConfig: Sendable {
     public var keeper: Keeper
     /// The `[treasury]` table: which treasury contract `contracts.treasury` is.
     public var treasury = Treasury()
+    /// The `[store]` table: SQLite (default) or PostgreSQL.
+    public var store = Store()
+    /// The `[ha]` table: high availability on PostgreSQL (off by default).
+    public var ha = HA()
     /// The file it was loaded from.
     public var path: String
     /// The tables owned by modules outside KeeperCore (`[metrics]` by KeeperOperations, `[api]` by KeeperAPI), by name,
@@ -232,6 +273,8 @@ enum ConfigSchema {
                    "max_routed_per_tx_wei", "simulate_from", "replace_after_blocks", "min_balance_eth",
                    "max_revert_attempts", "max_in_flight"],
         "treasury": ["kind"],
+        "store": ["backend", "postgres_url"],
+        "ha": ["enabled", "instance", "lease_seconds"],
     ]
     static let arrayKeys: Set<String> = ["chain.rpc_urls", "chain.verify_rpc_urls"]
 
@@ -641,6 +684,37 @@ struct ConfigParser {
             }
         }
 
+        // [store] and [ha]
+        var store: KeeperConfig.Store? = KeeperConfig.Store()
+        if let b = string("store.backend", required: false) {
+            if let backend = KeeperConfig.StoreBackend(rawValue: b) { store?.backend = backend } else {
+                issue("store.backend", "\"\(b)\" is not a store backend: expected \"sqlite\" (one file in data_dir, the default) or \"postgres\" (postgres_url)")
+                store = nil
+            }
+        }
+        if let url = string("store.postgres_url", required: false) {
+            if let problem = KeeperConfig.postgresURLProblem(url) { issue("store.postgres_url", problem); store = nil } else { store?.postgresURL = url }
+        }
+        if store?.backend == .postgres && store?.postgresURL == nil {
+            issue("store.postgres_url", "missing (required with store.backend = \"postgres\"): postgresql://USER@HOST:PORT/DATABASE?sslmode=verify-full")
+            store = nil
+        }
+        let haEnabled = bool("ha.enabled", default: false)
+        let haLease = uint("ha.lease_seconds", default: 5, range: 2...300)
+        var ha: KeeperConfig.HA? = KeeperConfig.HA()
+        let instance = string("ha.instance", required: haEnabled == true)
+        if let instance {
+            if instance.isEmpty || instance.count > 64 || !instance.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                issue("ha.instance", "\"\(instance)\" is not an instance name: 1-64 of A-Z a-z 0-9 - _ . (unique per keeper)")
+                ha = nil
+            }
+        }
+        if haEnabled == true && (store?.backend ?? .postgres) != .postgres {
+            issue("ha.enabled", "high availability needs the lease and the journal in one shared database: set [store] backend = \"postgres\"")
+            ha = nil
+        }
+        if let haEnabled, let haLease, ha != nil { ha = KeeperConfig.HA(enabled: haEnabled, instance: instance ?? "", leaseSeconds: haLease) } else { ha = nil }
+
         // The module-owned tables present in the file or the environment, each parsed by its own module.
         var owned: [String: any ConfigSection] = [:]
         for t in sectionTypes where lines[t.name] != nil || settings.keys.contains(where: { $0.hasPrefix(t.name + ".") }) {
@@ -653,7 +727,7 @@ struct ConfigParser {
         guard issues.isEmpty, let rpc, let verify, let chainID, let confirmations, let poll, let start, let window, let maxLogs,
               let maxIngest, let staking, let abiPath, let treasury, let deployBlock, let dataDir, let dryRun, let maxBatch,
               let maxFee, let minRoute, let perDay, let perTx, let replaceAfter, let minBalance, let maxReverts,
-              let maxInFlight, let treasuryKind else {
+              let maxInFlight, let treasuryKind, let store, let ha else {
             if issues.isEmpty { issues.append(ConfigIssue(key: "file", message: "invalid configuration")) }
             throw .config(issues)
         }
@@ -668,7 +742,7 @@ struct ConfigParser {
                           replaceAfterBlocks: replaceAfter, maxRoutedPerTxWei: perTx,
                           minBalanceWei: minBalance ?? KeeperConfig.defaultMinBalanceWei, maxRevertAttempts: Int(maxReverts),
                           maxInFlight: Int(maxInFlight)),
-            treasury: .init(kind: treasuryKind), path: path, sections: owned, sectionTypes: sectionTypes)
+            treasury: .init(kind: treasuryKind), store: store, ha: ha, path: path, sections: owned, sectionTypes: sectionTypes)
     }
 }
 
@@ -697,7 +771,25 @@ extension KeeperConfig {
         out += "max_revert_attempts = \(keeper.maxRevertAttempts)\nmax_in_flight = \(keeper.maxInFlight)\n"
         out += "simulate_from = \(keeper.simulateFrom.map { q($0.checksummed) } ?? "# not set (plan simulates from the keystore's address)")\n"
         out += "\n[treasury]\nkind = \(q(treasury.kind.rawValue))\n"
+        out += "\n[store]\nbackend = \(q(store.backend.rawValue))\npostgres_url = \(store.postgresURL.map(q) ?? "# not set")\n"
+        out += "\n[ha]\nenabled = \(ha.enabled)\ninstance = \(ha.enabled || !ha.instance.isEmpty ? q(ha.instance) : "# not set")\nlease_seconds = \(ha.leaseSeconds)\n"
         for t in sectionTypes { out += "\n" + t.render(any: sections[t.name]) }
         return out
+    }
+}
+
+extension KeeperConfig {
+    /// Why `url` cannot be `[store] postgres_url` (nil when its shape is right; the store checks the rest when it connects).
+    public static func postgresURLProblem(_ url: String) -> String? {
+        guard let c = URLComponents(string: url), c.scheme == "postgresql" || c.scheme == "postgres" else {
+            return "\"\(url)\" is not a postgresql:// URL (expected postgresql://USER@HOST:PORT/DATABASE?sslmode=verify-full)"
+        }
+        if c.password != nil {
+            return "holds a password: remove it; the keeper reads it from \(pgPasswordVariable) or the systemd credential \(pgCredentialName), never from the file"
+        }
+        if (c.user ?? "").isEmpty { return "names no user (postgresql://USER@HOST:PORT/DATABASE)" }
+        if (c.host ?? "").isEmpty { return "names no host (postgresql://USER@HOST:PORT/DATABASE)" }
+        if c.path.count <= 1 { return "names no database (postgresql://USER@HOST:PORT/DATABASE)" }
+        return nil
     }
 }

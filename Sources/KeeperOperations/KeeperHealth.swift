@@ -20,9 +20,13 @@ public final class KeeperHealth: @unchecked Sendable {
         public var reasons: [String]
         /// Failing dependencies while still ok (`/healthz` names them: the RPC endpoints, the last failed poll).
         public var degraded: [String] = []
-        /// The body: `ok` (plus `degraded: …` lines naming failing dependencies) or `not ready: reason; reason`.
+        /// With HA, which this instance is (`role: leader, epoch 7` or `role: follower, leader keeper-b, epoch 7`).
+        public var role: String? = nil
+        /// The body: `ok` (plus `degraded: …` lines naming failing dependencies) or `not ready: reason; reason`, then the
+        /// HA role line when there is one.
         public var body: String {
-            ok ? "ok\n" + degraded.map { "degraded: \($0)\n" }.joined() : "not ready: " + reasons.joined(separator: "; ") + "\n"
+            (ok ? "ok\n" + degraded.map { "degraded: \($0)\n" }.joined() : "not ready: " + reasons.joined(separator: "; ") + "\n")
+                + (role.map { "role: \($0)\n" } ?? "")
         }
     }
 
@@ -44,6 +48,11 @@ public final class KeeperHealth: @unchecked Sendable {
     var endpointErrors: [String: String] = [:]
     var lastFailure: (at: ContinuousClock.Instant, reason: String)?
     var haltReason: String?
+    /// HA: this instance's role, the leader it follows and the epoch (nil without HA).
+    var haRole: (leader: Bool, holder: String, epoch: UInt64)?
+    var lastLeaseCheck: ContinuousClock.Instant?
+    /// HA: how recent the last successful lease check must be for a follower to be ready (3 leases).
+    public var leaseFreshness: Duration = .seconds(15)
 
     /// A health state: nothing has happened yet (alive until `livenessTimeout` after creation, not ready).
     public init(readyMaxLagBlocks: UInt64, livenessTimeout: Duration) {
@@ -111,24 +120,50 @@ public final class KeeperHealth: @unchecked Sendable {
         return line.count <= 300 ? line : String(line.prefix(297)) + "..."
     }
 
-    /// `/readyz`.
+    /// HA: a lease check succeeded; this instance leads (`leader`) or follows `holder` at `epoch`. A follower's loop is
+    /// the lease loop: each check is its heartbeat.
+    public func leaseChecked(leader: Bool, holder: String, epoch: UInt64) {
+        locked {
+            haRole = (leader, holder, epoch)
+            lastLeaseCheck = clock.now
+            if !leader { lastBeat = clock.now }
+        }
+    }
+
+    /// HA: a follower's lease check failed (the database is unreachable): the loop is alive, readiness lapses.
+    public func leaseCheckFailed() { locked { if haRole?.leader != true { lastBeat = clock.now } } }
+
+    /// The HA role line (nil without HA).
+    var roleLine: String? {
+        guard let r = haRole else { return nil }
+        return r.leader ? "leader, epoch \(r.epoch)" : "follower, leader \(r.holder), epoch \(r.epoch)"
+    }
+
+    /// `/readyz`. A healthy HA follower is ready (it can take over): it needs the database (a recent lease check), the
+    /// key and an RPC endpoint, not a poll of its own.
     public func readiness() -> Verdict {
         let alive = liveness()
         return locked {
             var reasons = alive.reasons
             if let haltReason { reasons.append("halted: \(haltReason)") }
-            if lastSuccess == nil {
+            if let r = haRole, !r.leader {
+                if let at = lastLeaseCheck, clock.now - at <= leaseFreshness {} else {
+                    reasons.append("the database has not answered a lease check for \(lastLeaseCheck.map { Self.seconds(clock.now - $0) } ?? "-") s")
+                }
+            } else if lastSuccess == nil {
                 reasons.append("no successful poll yet")
             } else if let lagBlocks, lagBlocks > maxLag {
                 reasons.append("lagging \(lagBlocks) blocks behind the confirmed head (ready_max_lag_blocks = \(maxLag))")
             }
-            if let lastFailure { reasons.append("last poll failed: \(Self.clip(lastFailure.reason))") }
+            if let lastFailure, haRole?.leader != false { reasons.append("last poll failed: \(Self.clip(lastFailure.reason))") }
             if !keyLoaded { reasons.append("keeper key not loaded") }
             if !endpoints.values.contains(true) {
                 let why = endpointErrors.sorted { $0.key < $1.key }.map { "\($0.key): \(Self.clip($0.value))" }
                 reasons.append("no healthy RPC endpoint" + (why.isEmpty ? "" : " (" + why.joined(separator: "; ") + ")"))
             }
-            return Verdict(ok: reasons.isEmpty, reasons: reasons)
+            var v = Verdict(ok: reasons.isEmpty, reasons: reasons)
+            v.role = roleLine
+            return v
         }
     }
 

@@ -158,6 +158,9 @@ public final class KeeperMetrics: Sendable {
         .init("expansion_keeper_ready", .gauge, "1 while /readyz answers 200 (caught up, key loaded, an RPC endpoint healthy, not halted)."),
         .init("expansion_keeper_last_successful_poll_timestamp_seconds", .gauge, "Unix time of the end of the latest poll that completed without error."),
         .init("expansion_keeper_provider_disagreements_total", .counter, "Ranges where rpc_urls and verify_rpc_urls returned different log sets."),
+        .init("expansion_keeper_leader", .gauge, "1 while this instance leads (ingests, plans, signs, broadcasts): always 1 without [ha]; with [ha], 1 on the lease holder and 0 on followers."),
+        .init("expansion_keeper_leader_epoch", .gauge, "With [ha]: the lease epoch (fencing token) of the current leader as this instance last saw it; 0 without [ha]."),
+        .init("expansion_keeper_failovers_total", .counter, "With [ha]: times this instance took the lease over from another instance."),
     ]
 
     /// The intent states exported under `intents{state}` (always all of them, zeros included).
@@ -257,6 +260,12 @@ public final class KeeperMetrics: Sendable {
     public var lastSuccessfulPoll: Meter { meter("last_successful_poll_timestamp_seconds") }
     /// `expansion_keeper_provider_disagreements_total`.
     public var providerDisagreements: Metrics.Counter { counter("provider_disagreements_total") }
+    /// `leader`.
+    public var leader: Meter { meter("leader") }
+    /// `leader_epoch`.
+    public var leaderEpoch: Meter { meter("leader_epoch") }
+    /// `failovers_total`.
+    public var failovers: Metrics.Counter { counter("failovers_total") }
 
     /// `intents{state}`.
     public func intents(state: String) -> Meter { meter("intents", [("state", state)]) }

@@ -67,13 +67,11 @@ public final class OperationsStack: Sendable {
 
     /// The services to run, in start order, around `ingest` (wrapped in the halt guard when serving) and `others`
     /// (submission, …), plus the sampler when `sampler` is given.
-    public func services(ingest: any Service, others: [any Service], sampler: OperationsSampler?)
+    public func services(ingest: any Service, guardIngest: Bool = true, others: [any Service], sampler: OperationsSampler?)
         -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var out: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let server { out.append(.init(service: server)) }
-        let poll = Duration.milliseconds(Int64(config.chain.pollIntervalMs))
-        // A daemon holds on a halt (see HaltGuard); a one-shot run (no server: --exit-when-caught-up) exits 1.
-        let guarded: any Service = server == nil ? ingest : HaltGuard(ingest, monitor: monitor, interval: min(poll, .seconds(5)), logger: logger)
+        let guarded: any Service = guardIngest ? self.guarded(ingest) : ingest
         out.append(.init(service: guarded,
                          successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         for s in others { out.append(.init(service: s, failureTerminationBehavior: .gracefullyShutdownGroup)) }
@@ -84,6 +82,13 @@ public final class OperationsStack: Sendable {
         }))
         out.append(.init(service: StoppingNotice(monitor: monitor)))
         return out
+    }
+
+    /// `ingest` as a daemon runs it: held on a halt (see HaltGuard); a one-shot run (no server: --exit-when-caught-up)
+    /// exits 1 instead.
+    public func guarded(_ ingest: any Service) -> any Service {
+        let poll = Duration.milliseconds(Int64(config.chain.pollIntervalMs))
+        return server == nil ? ingest : HaltGuard(ingest, monitor: monitor, interval: min(poll, .seconds(5)), logger: logger)
     }
 
     /// The sampler's interval: every poll, but at most every 5 s (each sample makes four RPC calls).

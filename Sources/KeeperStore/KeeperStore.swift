@@ -1,22 +1,25 @@
 // KeeperStore — the keeper's memory: one SQLite file (WAL) in `data_dir`, its schema as append-only
 // named migrations, and repositories for meta/cursor/blocks, reward events, registrations and the
-// registry, route intents, treasury events, reorgs and (for the submitter) transactions.
+// registry, route intents, treasury events, reorgs and (for the submitter) transactions — in SQLite (default) or
+// PostgreSQL (several keepers, one leader: KeeperStore+Lease.swift).
 // Owns: SQL and the mapping of rows to values. Must not import: EthereumABI, JSONRPC, the Keeper* modules above it
-// (it stores decoded values; it knows nothing of logs, ABI or transport). Imports EthereumCore and GRDB.
+// (it stores decoded values; it knows nothing of logs, ABI or transport). Imports EthereumCore, GRDB and PostgresNIO.
 import EthereumCore
 import Foundation
-import GRDB
 
-/// The store: a GRDB `DatabasePool` in WAL mode, so read-only commands read while the daemon writes.
-/// Every write is one closure-scoped transaction (`write { … }` commits when the closure returns and rolls
-/// back when it throws).
+/// The store: SQLite (a GRDB `DatabasePool` in WAL mode, the default) or PostgreSQL (`[store] backend = "postgres"`,
+/// several keepers on one database). Every write is one closure-scoped transaction (`write { … }` commits when the
+/// closure returns and rolls back when it throws).
 public final class KeeperStore: Sendable {
-    /// The SQLite file.
+    /// Where the data lives: the SQLite file, or the PostgreSQL URL (without any password).
     public let path: String
-    let pool: DatabasePool
+    let engine: any StoreEngine
 
     /// The file name inside `data_dir`.
     public static let fileName = "keeper.sqlite"
+
+    /// Which engine holds the data.
+    public var backend: SQLDialect { engine.dialect }
 
     /// Opens (creating and migrating when `readOnly` is false) the store at `path`.
     public convenience init(path: String, readOnly: Bool = false) throws(StoreError) {
@@ -27,39 +30,13 @@ public final class KeeperStore: Sendable {
     /// older version did, then open it with this one).
     init(path: String, readOnly: Bool, migrations: Int) throws(StoreError) {
         self.path = path
-        var config = Configuration()
-        config.readonly = readOnly
-        config.busyMode = .timeout(10)
-        config.label = "keeper-store"
-        // Reads (the stakers' API above all) touch pages all over the file: map it rather than copy each page in
-        // through a read() call, and give each connection a larger page cache.
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            try db.execute(sql: "PRAGMA cache_size = -16384")
-        }
-        if readOnly && !FileManager.default.fileExists(atPath: path) { throw .missing(path: path) }
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw Self.wrap(error, "open \(path)")
-        }
-        let migrator = Schema.migrator(upTo: migrations)
-        do {
-            if readOnly {
-                let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(Schema.all.map(\.name)) }
-                if !unknown.isEmpty { throw StoreError.newerSchema(unknown: unknown.sorted()) }
-                let complete = try pool.read { db in try migrator.hasCompletedMigrations(db) }
-                if !complete { throw StoreError.corrupt(table: "grdb_migrations", column: "identifier", reason: "the store is not fully migrated; start `run` once to upgrade it") }
-            } else {
-                let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(Schema.all.map(\.name)) }
-                if !unknown.isEmpty { throw StoreError.newerSchema(unknown: unknown.sorted()) }
-                try migrator.migrate(pool)
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw Self.wrap(error, "migrate \(path)")
-        }
+        engine = try SQLiteEngine(path: path, readOnly: readOnly, migrations: migrations)
+    }
+
+    /// Opens the store in PostgreSQL (creating and migrating the schema when `readOnly` is false).
+    public init(postgres settings: PostgresSettings, readOnly: Bool = false) throws(StoreError) {
+        path = settings.redactedURL
+        engine = try PostgresEngine(settings: settings, readOnly: readOnly)
     }
 
     /// Opens the store of a data directory (`<data_dir>/keeper.sqlite`), creating the directory (0700) unless read-only.
@@ -77,21 +54,17 @@ public final class KeeperStore: Sendable {
 
     /// Runs `body` in one read transaction (a consistent snapshot).
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        do {
-            return try pool.read { db in try body(StoreReader(db: db)) }
-        } catch let error as StoreError { throw error } catch let error as DatabaseError {
-            throw Self.wrap(error, "read")
-        }
+        try engine.read { db in try body(StoreReader(db: db)) }
     }
 
-    /// Runs `body` in one write transaction: everything it wrote commits together or not at all.
+    /// Runs `body` in one write transaction: everything it wrote commits together or not at all. With HA, the
+    /// transaction first checks (and holds) this instance's lease: a keeper that lost it writes nothing.
     public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        do {
-            return try pool.write { db in try body(StoreWriter(db: db)) }
-        } catch let error as StoreError { throw error } catch let error as DatabaseError {
-            throw Self.wrap(error, "write")
-        }
+        try engine.write { db in try body(StoreWriter(db: db)) }
     }
+
+    /// Closes the store's connections (PostgreSQL); the store may not be used afterwards.
+    public func close() { engine.close() }
 
     /// Checks that the store was built for `identity`; an empty store adopts it. Throws
     /// `.identityMismatch` naming the first field that differs.
@@ -127,19 +100,8 @@ public final class KeeperStore: Sendable {
         try write { w in try w.resetDerived(keepIdentity: false) }
     }
 
-    /// Checkpoints the WAL into the main file (used before copying a store).
+    /// Checkpoints the WAL into the main file (used before copying a store; nothing to do on PostgreSQL).
     public func checkpoint() throws {
-        do { try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } } catch {
-            throw Self.wrap(error, "checkpoint")
-        }
-    }
-
-    static func wrap(_ error: any Error, _ operation: String) -> StoreError {
-        if let e = error as? StoreError { return e }
-        if let e = error as? DatabaseError {
-            // `message` is SQLite's own text; bound arguments are never part of it.
-            return .sqlite(operation: operation, code: e.extendedResultCode.rawValue, message: e.message ?? "\(e.resultCode)")
-        }
-        return .sqlite(operation: operation, code: 0, message: String(describing: type(of: error)))
+        if let sqlite = engine as? SQLiteEngine { try sqlite.checkpoint() }
     }
 }

@@ -1,6 +1,5 @@
 import EthereumCore
 import Foundation
-import GRDB
 
 // Row ↔ value mapping. Every read checks the stored shape and throws `.corrupt` naming the table and
 // column instead of trapping (a foreign or damaged file must never crash the keeper).
@@ -19,13 +18,13 @@ extension UInt256 {
 }
 
 struct Col {
-    let row: Row
+    let row: SQLRow
     let table: String
 
-    func value(_ column: String) -> DatabaseValue { row[column] as DatabaseValue }
+    func value(_ column: String) -> SQLValue { row[column] }
 
     func u64(_ column: String) throws(StoreError) -> UInt64 {
-        guard case let .int64(v) = value(column).storage, v >= 0 else {
+        guard case let .integer(v) = value(column), v >= 0 else {
             throw .corrupt(table: table, column: column, reason: "expected a non-negative integer")
         }
         return UInt64(v)
@@ -51,7 +50,7 @@ struct Col {
     }
 
     func text(_ column: String) throws(StoreError) -> String {
-        guard case let .string(s) = value(column).storage else { throw .corrupt(table: table, column: column, reason: "expected text") }
+        guard case let .text(s) = value(column) else { throw .corrupt(table: table, column: column, reason: "expected text") }
         return s
     }
 
@@ -61,7 +60,7 @@ struct Col {
     }
 
     func blob(_ column: String, count: Int) throws(StoreError) -> Data {
-        guard case let .blob(d) = value(column).storage, d.count == count else {
+        guard case let .blob(d) = value(column), d.count == count else {
             throw .corrupt(table: table, column: column, reason: "expected a \(count)-byte blob")
         }
         return d

@@ -8,6 +8,7 @@ enum Schema {
         ("2026-11-29 v1 keeper schema", v1),
         ("2026-12-06 v2 claims identified by block hash", v2),
         ("2026-12-06 v3 stakers' contributions by staker", v3),
+        ("2026-12-07 v4 who journaled each transaction", v4),
     ]
 
     static func migrator(upTo count: Int = all.count) -> DatabaseMigrator {
@@ -113,5 +114,13 @@ enum Schema {
     // staker's contributions from the index alone (it covers routed and contributed).
     static let v3 = """
     CREATE INDEX treasury_events_by_staker ON treasury_events (staker, block_number, log_index, routed, contributed);
+    """
+
+    // v4 (issue 20): which keeper journaled each transaction, under which lease epoch, and when (ms): with several
+    // keepers on one PostgreSQL database the fencing rule is visible in the journal. NULL for rows written without HA.
+    static let v4 = """
+    ALTER TABLE transactions ADD COLUMN journaled_by TEXT;
+    ALTER TABLE transactions ADD COLUMN journaled_epoch INTEGER;
+    ALTER TABLE transactions ADD COLUMN journaled_at_ms INTEGER;
     """
 }

@@ -11,6 +11,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case missing(path: String)
     /// The file carries migrations this build does not know (written by a newer keeper).
     case newerSchema(unknown: [String])
+    /// PostgreSQL refused a statement (`sqlState` is its SQLSTATE code, e.g. 23505 for a unique violation).
+    case postgres(operation: String, sqlState: String, message: String)
+    /// PostgreSQL could not be reached, or the connection broke (`location`: the URL without password).
+    case connection(location: String, message: String)
+    /// The store's settings are wrong (a bad `postgres_url`, a missing password or CA file).
+    case settings(String)
+    /// HA: this keeper does not hold the leader lease, so it may not write (a follower, or a leader that lost it).
+    case fenced(String)
 
     /// A message naming the operation, table, column or file (with a remedy where one exists), never bound SQL values.
     public var description: String {
@@ -26,6 +34,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no keeper store at \(path) (run `expansion-keeper run` first to create it)"
         case let .newerSchema(unknown):
             return "the store has migrations this keeper does not know (\(unknown.joined(separator: ", "))): written by a newer version"
+        case let .postgres(operation, sqlState, message):
+            return "store \(operation) failed: PostgreSQL error \(sqlState): \(message)"
+        case let .connection(location, message):
+            return "store at \(location) unreachable: \(message)"
+        case let .settings(message):
+            return message
+        case let .fenced(message):
+            return "fenced: \(message)"
         }
     }
 }

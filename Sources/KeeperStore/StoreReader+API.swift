@@ -1,6 +1,5 @@
 import EthereumCore
 import Foundation
-import GRDB
 
 /// One staker's public record, as the stakers' API shows it.
 public struct StakerSummary: Equatable, Sendable {
@@ -57,8 +56,7 @@ extension StoreReader {
                 skips += 1
             }
         }
-        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM intents WHERE staker = ? AND state IN ('pending', 'sent')"),
-                                       arguments: [staker.blob]) ?? 0
+        let pending = try count("SELECT COUNT(*) FROM intents WHERE staker = ? AND state IN ('pending', 'sent')", [staker.blob])
         let registered = reg?.registered ?? false
         return StakerSummary(registered: registered, shareBps: registered ? (reg?.shareBps ?? 0) : 0,
                              sinceBlock: registered ? reg?.sinceBlock : nil, contributed: contributed,
@@ -74,7 +72,7 @@ extension StoreReader {
             LEFT JOIN intents i ON i.block_hash = t.claim_block_hash AND i.claim_log_index = t.claim_log_index
             WHERE t.staker = ?
             """
-        let found: [Row]
+        let found: [SQLRow]
         if let before {
             found = try rows(select + " AND (t.block_number < ? OR (t.block_number = ? AND t.log_index < ?)) ORDER BY t.block_number DESC, t.log_index DESC LIMIT ?",
                              [staker.blob, Int64(clamping: before.block), Int64(clamping: before.block), Int64(before.logIndex), limit])
@@ -101,8 +99,8 @@ extension StoreReader {
             routes += 1
             contributed = contributed.addingReportingOverflow(try Col(row: row, table: "treasury_events").optionalUInt256("contributed") ?? .zero).partialValue
         }
-        let skips = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM treasury_events WHERE routed = 0")) ?? 0
-        let registered = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM stakers WHERE registered = 1")) ?? 0
+        let skips = try count("SELECT COUNT(*) FROM treasury_events WHERE routed = 0")
+        let registered = try count("SELECT COUNT(*) FROM stakers WHERE registered = 1")
         return TreasuryTotals(stakersRegistered: registered, routes: routes, skips: skips, contributed: contributed)
     }
 }

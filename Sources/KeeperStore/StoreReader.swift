@@ -1,13 +1,18 @@
 import EthereumCore
 import Foundation
-import GRDB
 
 /// Read access inside one transaction (`KeeperStore.read`, or `StoreWriter.reader`).
 public struct StoreReader {
-    let db: Database
+    let db: any SQLSession
 
-    func rows(_ sql: String, _ args: StatementArguments = []) throws -> [Row] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args)
+    func rows(_ sql: String, _ args: SQLArguments = []) throws -> [SQLRow] {
+        try db.query(sql, args.map(\.sqlValue))
+    }
+
+    /// The first column of the first row as a count (COUNT(*) queries).
+    func count(_ sql: String, _ args: SQLArguments = []) throws -> Int {
+        guard let row = try rows(sql, args).first, case let .integer(n)? = row.values.first else { return 0 }
+        return Int(n)
     }
 
     /// A `meta` value.
@@ -57,11 +62,11 @@ public struct StoreReader {
     }
 
     /// Number of stored block hashes.
-    public func blockCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blocks") ?? 0 }
+    public func blockCount() throws -> Int { try count("SELECT COUNT(*) FROM blocks") }
 
     // MARK: reward events
 
-    static func reward(_ row: Row) throws -> RewardEvent {
+    static func reward(_ row: SQLRow) throws -> RewardEvent {
         let c = Col(row: row, table: "reward_events")
         return RewardEvent(position: LogPosition(block: try c.u64("block_number"), logIndex: try c.u32("log_index")),
                            blockHash: try c.bytes32("block_hash"), txHash: try c.bytes32("tx_hash"),
@@ -89,11 +94,11 @@ public struct StoreReader {
     }
 
     /// Number of reward events.
-    public func rewardCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reward_events") ?? 0 }
+    public func rewardCount() throws -> Int { try count("SELECT COUNT(*) FROM reward_events") }
 
     // MARK: registrations and the registry
 
-    static func registration(_ row: Row) throws -> RegistrationEvent {
+    static func registration(_ row: SQLRow) throws -> RegistrationEvent {
         let c = Col(row: row, table: "registrations")
         return RegistrationEvent(position: LogPosition(block: try c.u64("block_number"), logIndex: try c.u32("log_index")),
                                  blockHash: try c.bytes32("block_hash"), txHash: try c.bytes32("tx_hash"),
@@ -121,7 +126,7 @@ public struct StoreReader {
         return (last.shareBps, last.sinceBlock)
     }
 
-    static func staker(_ row: Row) throws -> StakerRegistration {
+    static func staker(_ row: SQLRow) throws -> StakerRegistration {
         let c = Col(row: row, table: "stakers")
         return StakerRegistration(staker: try c.address("staker"), registered: try c.bool("registered"),
                                   shareBps: try c.u16("share_bps"), sinceBlock: try c.u64("since_block"))
@@ -139,7 +144,7 @@ public struct StoreReader {
 
     // MARK: treasury events
 
-    static func treasury(_ row: Row) throws -> TreasuryEvent {
+    static func treasury(_ row: SQLRow) throws -> TreasuryEvent {
         let c = Col(row: row, table: "treasury_events")
         let outcome: TreasuryEvent.Outcome
         if try c.bool("routed") {
@@ -177,7 +182,7 @@ public struct StoreReader {
 
     // MARK: intents
 
-    static func intent(_ row: Row) throws -> RouteIntent {
+    static func intent(_ row: SQLRow) throws -> RouteIntent {
         let c = Col(row: row, table: "intents")
         let stateText = try c.text("state")
         guard let state = IntentState(rawValue: stateText) else {
@@ -193,13 +198,13 @@ public struct StoreReader {
     /// Intents in claim order, optionally only those in `states` and/or of one staker.
     public func intents(states: [IntentState]? = nil, staker: Address? = nil) throws -> [RouteIntent] {
         var clauses: [String] = []
-        var args: StatementArguments = []
+        var args: SQLArguments = []
         if let states {
             if states.isEmpty { return [] }
             clauses.append("state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")")
-            for s in states { _ = args.append(contentsOf: [s.rawValue]) }
+            for s in states { args.append(s.rawValue) }
         }
-        if let staker { clauses.append("staker = ?"); _ = args.append(contentsOf: [staker.blob]) }
+        if let staker { clauses.append("staker = ?"); args.append(staker.blob) }
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         return try rows("SELECT * FROM intents" + whereSQL + " ORDER BY claim_block, claim_log_index", args).map(Self.intent)
     }
@@ -224,7 +229,7 @@ public struct StoreReader {
     /// Blocks in `range` where an intent was settled or a journaled transaction was mined, as recorded (the
     /// ingestor checks their hashes against the canonical chain when it ingests them).
     public func settlementBlocks(in range: ClosedRange<UInt64>) throws -> [UInt64] {
-        let args: StatementArguments = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound),
+        let args: SQLArguments = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound),
                                         Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]
         return try rows("""
             SELECT settled_block AS n FROM intents WHERE settled_block BETWEEN ? AND ?
@@ -259,7 +264,7 @@ public struct StoreReader {
     /// deep): the measure of the submitter's `max_in_flight` (`openNonces`); replacements at one nonce count once.
     public func inFlightTransactionCount() throws -> Int {
         let open = JournalState.allCases.filter { !$0.isFinal }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT nonce) FROM transactions WHERE state IN (\(open))") ?? 0
+        return try count("SELECT COUNT(DISTINCT nonce) FROM transactions WHERE state IN (\(open))")
     }
 
     // MARK: reorgs
@@ -268,7 +273,7 @@ public struct StoreReader {
     public func reorgs() throws -> [ReorgRecord] {
         try rows("SELECT * FROM reorgs ORDER BY id").map { row in
             let c = Col(row: row, table: "reorgs")
-            guard case let .int64(at) = c.value("detected_at").storage else {
+            guard case let .integer(at) = c.value("detected_at") else {
                 throw StoreError.corrupt(table: "reorgs", column: "detected_at", reason: "expected an integer")
             }
             var r = ReorgRecord(oldTip: try c.u64("old_tip"), ancestor: try c.u64("ancestor"), depth: try c.u64("depth"), detectedAt: at)

@@ -1,17 +1,18 @@
 import EthereumCore
 import Foundation
-import GRDB
 
 /// Write access inside one transaction (`KeeperStore.write`). Inserting an event twice at the same
 /// position is an error (a double-counted boundary block would be a bug, never silently absorbed).
 public struct StoreWriter {
-    let db: Database
+    let db: any SQLSession
 
     /// Reads inside the same transaction (they see this transaction's writes).
     public var reader: StoreReader { StoreReader(db: db) }
 
-    func exec(_ sql: String, _ args: StatementArguments = []) throws {
-        try db.cachedStatement(sql: sql).execute(arguments: args)
+    /// Runs one statement; returns how many rows it changed.
+    @discardableResult
+    func exec(_ sql: String, _ args: SQLArguments = []) throws -> Int {
+        try db.execute(sql, args.map(\.sqlValue))
     }
 
     /// Sets a `meta` value.
@@ -99,7 +100,7 @@ public struct StoreWriter {
             ON CONFLICT (block_hash, claim_log_index) DO UPDATE SET staker = excluded.staker, claim_block = excluded.claim_block,
               amount = excluded.amount, share_bps = excluded.share_bps, expected = excluded.expected, state = excluded.state,
               reason = excluded.reason, settled_block = excluded.settled_block, settled_block_hash = excluded.settled_block_hash
-            WHERE intents.state <> 'orphaned' AND (? OR intents.state NOT IN ('sent', 'routed', 'skipped'))
+            WHERE intents.state <> 'orphaned' AND (? = 1 OR intents.state NOT IN ('sent', 'routed', 'skipped'))
             """, [i.blockHash.blob, Int64(i.claim.logIndex), try Int64(checked: i.claim.block, "intents"), i.staker.blob, i.amount.blob,
                   Int64(i.shareBps), i.expected.blob, i.state.rawValue, i.reason,
                   i.settledBlock.map { Int64(clamping: $0) }, i.settledBlockHash?.blob,
@@ -127,9 +128,8 @@ public struct StoreWriter {
     @discardableResult
     public func undoOrphanedBlocks(above ancestor: UInt64, reason: String) throws -> (orphaned: Int, reopened: Int, unsettled: Int) {
         let a = Int64(clamping: ancestor)
-        try exec("UPDATE intents SET state = 'orphaned', reason = ?, settled_block = NULL, settled_block_hash = NULL WHERE claim_block > ? AND state <> 'orphaned'",
-                 [reason, a])
-        let orphaned = db.changesCount
+        let orphaned = try exec("UPDATE intents SET state = 'orphaned', reason = ?, settled_block = NULL, settled_block_hash = NULL WHERE claim_block > ? AND state <> 'orphaned'",
+                                [reason, a])
         let reopened = try reopenTransactions(where: "mined_block > ?", [a])
         let unsettled = try unsettleIntents(where: "settled_block > ?", [a])
         return (orphaned, reopened, unsettled)
@@ -146,13 +146,12 @@ public struct StoreWriter {
         return (reopened, unsettled)
     }
 
-    func reopenTransactions(where condition: String, _ args: StatementArguments) throws -> Int {
+    func reopenTransactions(where condition: String, _ args: SQLArguments) throws -> Int {
         try exec("UPDATE transactions SET state = 'sent', mined_block = NULL, mined_block_hash = NULL WHERE state IN ('mined', 'confirmed', 'reverted') AND "
                  + condition, args)
-        return db.changesCount
     }
 
-    func unsettleIntents(where condition: String, _ args: StatementArguments) throws -> Int {
+    func unsettleIntents(where condition: String, _ args: SQLArguments) throws -> Int {
         try exec("""
             UPDATE intents SET
               state = CASE WHEN tx_id IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
@@ -164,7 +163,6 @@ public struct StoreWriter {
               reason = NULL, settled_block = NULL, settled_block_hash = NULL
             WHERE state IN ('routed', 'skipped') AND\u{20}
             """ + condition, args)
-        return db.changesCount
     }
 
     /// Deletes the events and block hashes of blocks above `block` (a reorg's orphaned blocks; call
@@ -175,8 +173,7 @@ public struct StoreWriter {
         var n = 0
         for sql in ["DELETE FROM reward_events WHERE block_number > ?", "DELETE FROM registrations WHERE block_number > ?",
                     "DELETE FROM treasury_events WHERE block_number > ?", "DELETE FROM blocks WHERE number > ?"] {
-            try exec(sql, [b])
-            n += db.changesCount
+            n += try exec(sql, [b])
         }
         return n
     }
@@ -191,9 +188,12 @@ public struct StoreWriter {
     /// Records a handled reorg; returns its id in the reorg log.
     @discardableResult
     public func record(_ r: ReorgRecord) throws -> Int64 {
-        try exec("INSERT INTO reorgs (detected_at, old_tip, ancestor, depth) VALUES (?, ?, ?, ?)",
-                 [r.detectedAt, try Int64(checked: r.oldTip, "reorgs"), try Int64(checked: r.ancestor, "reorgs"), try Int64(checked: r.depth, "reorgs")])
-        return db.lastInsertedRowID
+        let row = try reader.rows("INSERT INTO reorgs (detected_at, old_tip, ancestor, depth) VALUES (?, ?, ?, ?) RETURNING id",
+                                  [r.detectedAt, try Int64(checked: r.oldTip, "reorgs"), try Int64(checked: r.ancestor, "reorgs"), try Int64(checked: r.depth, "reorgs")])
+        guard case let .integer(id)? = row.first?.values.first else {
+            throw StoreError.corrupt(table: "reorgs", column: "id", reason: "the row just inserted has no id")
+        }
+        return id
     }
 
     /// Deletes every chain-derived row (for `--resync`).

@@ -7,7 +7,6 @@
 // marks its claims `sent` in ONE store transaction, and the caller broadcasts only after it committed.
 import EthereumCore
 import Foundation
-import GRDB
 
 /// Where a journaled transaction stands.
 public enum JournalState: String, Sendable, CaseIterable {
@@ -57,6 +56,12 @@ public struct JournaledTransaction: Equatable, Sendable {
     public var minedBlockHash: Bytes32? = nil
     /// The id of the transaction that replaced it at the same nonce, if any.
     public var replacedBy: Int64?
+    /// HA: the instance that journaled it (nil without HA).
+    public var journaledBy: String? = nil
+    /// HA: the lease epoch it was journaled under (nil without HA).
+    public var journaledEpoch: UInt64? = nil
+    /// When it was journaled (ms since 1970, the journaling keeper's clock; nil for rows older than schema v4).
+    public var journaledAtMs: Int64? = nil
 
     /// A row from its parts.
     public init(id: Int64, nonce: UInt64, hash: Bytes32, raw: [UInt8], gasLimit: UInt64, maxFeePerGas: UInt256,
@@ -68,9 +73,10 @@ public struct JournaledTransaction: Equatable, Sendable {
 }
 
 extension JournaledTransaction {
-    func with(minedBlockHash: Bytes32?) -> JournaledTransaction {
+    func with(minedBlockHash: Bytes32?, journaledBy: String? = nil, journaledEpoch: UInt64? = nil, journaledAtMs: Int64? = nil) -> JournaledTransaction {
         var t = self
         t.minedBlockHash = minedBlockHash
+        t.journaledBy = journaledBy; t.journaledEpoch = journaledEpoch; t.journaledAtMs = journaledAtMs
         return t
     }
 }
@@ -101,24 +107,25 @@ public struct NewJournalEntry: Sendable {
 }
 
 extension StoreReader {
-    static func journaled(_ row: Row) throws -> JournaledTransaction {
+    static func journaled(_ row: SQLRow) throws -> JournaledTransaction {
         let c = Col(row: row, table: "transactions")
         guard let state = JournalState(rawValue: try c.text("state")) else {
             throw StoreError.corrupt(table: "transactions", column: "state", reason: "unknown state")
         }
-        guard case let .blob(raw) = c.value("raw").storage else {
+        guard case let .blob(raw) = c.value("raw") else {
             throw StoreError.corrupt(table: "transactions", column: "raw", reason: "expected a blob")
         }
-        guard case let .int64(id) = c.value("id").storage, case let .int64(created) = c.value("created_at").storage else {
+        guard case let .integer(id) = c.value("id"), case let .integer(created) = c.value("created_at") else {
             throw StoreError.corrupt(table: "transactions", column: "id", reason: "expected integers")
         }
         var replacedBy: Int64?
-        if case let .int64(r) = c.value("replaced_by").storage { replacedBy = r }
+        if case let .integer(r) = c.value("replaced_by") { replacedBy = r }
         return JournaledTransaction(id: id, nonce: try c.u64("nonce"), hash: try c.bytes32("hash"), raw: Array(raw),
                                     gasLimit: try c.u64("gas_limit"), maxFeePerGas: try c.uint256("max_fee_per_gas"),
                                     maxPriorityFeePerGas: try c.uint256("max_priority_fee_per_gas"), state: state,
                                     createdAt: created, minedBlock: try c.optionalU64("mined_block"), replacedBy: replacedBy)
-            .with(minedBlockHash: try c.optionalBytes32("mined_block_hash"))
+            .with(minedBlockHash: try c.optionalBytes32("mined_block_hash"), journaledBy: try c.optionalText("journaled_by"),
+                  journaledEpoch: try c.optionalU64("journaled_epoch"), journaledAtMs: try c.optionalU64("journaled_at_ms").map { Int64(clamping: $0) })
     }
 
     /// Journaled transactions, optionally only those in `states`, by nonce then id.
@@ -178,9 +185,9 @@ extension StoreWriter {
     public func journal(_ e: NewJournalEntry, claims: [ClaimID]) throws -> Int64 {
         let id = try insertJournalRow(e)
         for c in claims {
-            try exec("UPDATE intents SET state = 'sent', tx_id = ?, reason = NULL WHERE block_hash = ? AND claim_log_index = ? AND state = 'pending'",
-                     [id, c.blockHash.blob, Int64(c.logIndex)])
-            if db.changesCount != 1 {
+            let changed = try exec("UPDATE intents SET state = 'sent', tx_id = ?, reason = NULL WHERE block_hash = ? AND claim_log_index = ? AND state = 'pending'",
+                                   [id, c.blockHash.blob, Int64(c.logIndex)])
+            if changed != 1 {
                 throw StoreError.corrupt(table: "intents", column: "state", reason: "claim \(c) is not pending; batch not journaled")
             }
         }
@@ -190,12 +197,16 @@ extension StoreWriter {
     /// Inserts a signed transaction as `sent` (or puts the row with the same hash back in flight); its id.
     func insertJournalRow(_ e: NewJournalEntry) throws -> Int64 {
         try exec("""
-            INSERT INTO transactions (nonce, hash, raw, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, state, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
-            ON CONFLICT (hash) DO UPDATE SET state = 'sent', mined_block = NULL, mined_block_hash = NULL, replaced_by = NULL
+            INSERT INTO transactions (nonce, hash, raw, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, state, created_at,
+                                      journaled_by, journaled_epoch, journaled_at_ms)
+            VALUES (?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?)
+            ON CONFLICT (hash) DO UPDATE SET state = 'sent', mined_block = NULL, mined_block_hash = NULL, replaced_by = NULL,
+              journaled_by = excluded.journaled_by, journaled_epoch = excluded.journaled_epoch, journaled_at_ms = excluded.journaled_at_ms
             """, [try Int64(checked: e.nonce, "transactions"), e.hash.blob, Data(e.raw), try Int64(checked: e.gasLimit, "transactions"),
-                  e.maxFeePerGas.blob, e.maxPriorityFeePerGas.blob, e.createdAt])
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM transactions WHERE hash = ?", arguments: [e.hash.blob]) else {
+                  e.maxFeePerGas.blob, e.maxPriorityFeePerGas.blob, e.createdAt,
+                  db.writer?.instance, try db.writer.map { try Int64(checked: $0.epoch, "transactions") },
+                  Int64(Date().timeIntervalSince1970 * 1000)])
+        guard case let .integer(id)? = try reader.rows("SELECT id FROM transactions WHERE hash = ?", [e.hash.blob]).first?.values.first else {
             throw StoreError.corrupt(table: "transactions", column: "hash", reason: "the row just journaled is missing")
         }
         return id
@@ -219,11 +230,10 @@ extension StoreWriter {
     /// Returns how many were returned.
     @discardableResult
     public func returnClaims(ofNonce nonce: UInt64, reason: String?) throws -> Int {
-        try exec("""
+        return try exec("""
             UPDATE intents SET state = 'pending', tx_id = NULL, reason = ?
             WHERE state = 'sent' AND tx_id IN (SELECT id FROM transactions WHERE nonce = ?)
             """, [reason, try Int64(checked: nonce, "transactions")])
-        return db.changesCount
     }
 
     /// Parks a claim (it is never sent again unless an operator intervenes): `policy_skipped` with `reason`.
@@ -237,8 +247,7 @@ extension StoreWriter {
     /// answered from a stale view). Returns how many.
     @discardableResult
     public func reopenSimulationSkips() throws -> Int {
-        try exec("UPDATE intents SET state = 'pending', reason = NULL WHERE state = 'policy_skipped' AND reason LIKE 'simulation:%'")
-        return db.changesCount
+        return try exec("UPDATE intents SET state = 'pending', reason = NULL WHERE state = 'policy_skipped' AND reason LIKE 'simulation:%'")
     }
 
     /// Records that the simulation says the treasury would skip `claim`: `policy_skipped` with `reason`.

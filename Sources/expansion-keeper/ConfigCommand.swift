@@ -49,8 +49,7 @@ func reportingAsync<T>(_ context: String? = nil, _ body: () async throws -> T) a
 
 /// Opens the store of `config` read-only (another process may be writing it).
 func openStoreReadOnly(_ config: KeeperConfig) throws -> KeeperStore {
-    let store = try reporting { try KeeperStore(directory: config.keeper.dataDir, readOnly: true) }
-    return store
+    try StoreOpening.open(config, readOnly: true)
 }
 
 /// `expansion-keeper config check --config FILE`.

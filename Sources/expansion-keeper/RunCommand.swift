@@ -61,7 +61,10 @@ struct RunCommand: AsyncParsableCommand {
         if dryRun { ops.monitor.configured(dryRun: true) }
         let bindings = try reporting { try Bindings(config: cfg) }
         if let problem = ConfigChecks.dataDirProblem(cfg.keeper.dataDir) { throw CLIError("keeper.data_dir: \(problem)") }
-        let store = try reporting("keeper.data_dir \(cfg.keeper.dataDir)") { try KeeperStore(directory: cfg.keeper.dataDir) }
+        if resync && cfg.ha.enabled {
+            throw CLIError("run --resync with [ha] enabled: stop every instance, run once with EXPANSION_KEEPER_HA_ENABLED=false and --resync, then start them again")
+        }
+        let store = try StoreOpening.open(cfg, readOnly: false)
         if resync { try reporting { try store.resetForResync() } }
         // Each RPC call gives up within this bound, so a dead or lying RPC fails a poll (logged, watchdog fed).
         let deadline = ExpansionKeeper.rpcTimeoutGiven ?? OperationsStack.defaultCallDeadline
@@ -71,11 +74,12 @@ struct RunCommand: AsyncParsableCommand {
         let ingestor = Ingestor(config: cfg, bindings: bindings, store: store, chain: chain, verifier: verifier)
         let service = IngestService(ingestor: ingestor, logger: logger, exitWhenCaughtUp: exitWhenCaughtUp, monitor: ops.monitor)
         var others: [any Service] = []
+        var leaderOnly: [any Service] = []
         var sampler: OperationsSampler?
         if !exitWhenCaughtUp {
             let submission = try SubmissionWiring.service(config: cfg, store: store, reader: chain, dryRun: dryRun || cfg.keeper.dryRun, logger: logger)
             ops.monitor.keyLoaded()
-            others.append(submission)
+            if cfg.ha.enabled { leaderOnly.append(submission) } else { others.append(submission) }
             // The keeper's address without decrypting again: the keystore's address field, else simulate_from.
             let keeper = cfg.keeper.keystore.flatMap { try? KeystoreFile.read(path: $0).address } ?? cfg.keeper.simulateFrom
             sampler = OperationsSampler(monitor: ops.monitor, store: store, chain: RPCSubmissionChain(client: chain.client), reader: chain,
@@ -85,8 +89,20 @@ struct RunCommand: AsyncParsableCommand {
         if let api = cfg.api, !exitWhenCaughtUp {
             others.append(try await Self.apiServer(api, config: cfg, reward: bindings.reward, store: store, chain: chain, ops: ops, logger: logger))
         }
+        // [ha]: ingestion and submission run only while this instance holds the lease (KeeperOperations/Leadership.swift).
+        let main: any Service
+        if cfg.ha.enabled {
+            let lease = try reporting { try LeaseClient(store: store, instance: cfg.ha.instance, leaseMs: Int64(cfg.ha.leaseSeconds) * 1000) }
+            let ingest = exitWhenCaughtUp ? service as any Service : ops.guarded(service)
+            main = LeadershipService(lease: lease, store: store, monitor: ops.monitor, leaderServices: [ingest] + leaderOnly, logger: logger)
+            logger.info("high availability: following until this instance holds the lease",
+                        metadata: ["instance": "\(cfg.ha.instance)", "lease_seconds": "\(cfg.ha.leaseSeconds)", "store": "\(store.path)"])
+        } else {
+            main = service
+            ops.monitor.metrics.leader.set(1.0)
+        }
         var configuration = ServiceGroupConfiguration(
-            services: ops.services(ingest: service, others: others, sampler: sampler),
+            services: ops.services(ingest: main, guardIngest: !cfg.ha.enabled, others: others, sampler: sampler),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // SIGTERM is honoured within 10 s whatever the RPC does: what has not stopped gracefully by then is cancelled

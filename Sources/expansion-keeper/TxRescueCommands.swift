@@ -52,7 +52,7 @@ struct RescueContext {
         cfg = try KeeperKey.config(options.config)
         key = try KeeperKey.load(cfg, passwordFile: options.passwordFile)
         let c = cfg
-        store = try reporting("keeper.data_dir \(c.keeper.dataDir)") { try KeeperStore(directory: c.keeper.dataDir) }
+        store = try StoreOpening.open(c, readOnly: false)
         client = try reporting { try RPCClient(urls: c.chain.rpcURLs) }
         chain = RPCSubmissionChain(client: client)
         journaled = try reporting("store") { [store] in try store.read { r in try r.journal(nonce: nonce) } }
