@@ -54,7 +54,10 @@ class EchoServer:
             except ConnectionResetError:
                 self.resets += 1
                 return
-            c.shutdown(socket.SHUT_WR)
+            try:
+                c.shutdown(socket.SHUT_WR)
+            except OSError:  # the peer is already gone
+                pass
 
     def close(self):
         self.sock.close()

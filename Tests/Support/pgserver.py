@@ -156,10 +156,13 @@ class PgServer:
         while time.time() < deadline and _listening(self.port):
             time.sleep(0.1)
         self.started = False
-        try:
-            os.remove(os.path.join(self.data_dir, "postmaster.pid"))
-        except OSError:
-            pass
+        # The lock files name the dead postmaster's pid. Until whoever adopted it reaps it (pid 1 may never do so in a
+        # container), that pid still answers kill(pid, 0), and the next postmaster would refuse to start.
+        for lock in (os.path.join(self.data_dir, "postmaster.pid"), os.path.join(self.socket_dir, f".s.PGSQL.{self.port}.lock")):
+            try:
+                os.remove(lock)
+            except OSError:
+                pass
 
     def crash_restart(self) -> None:
         """kill -9 the server and start it again on the same port and data directory."""
@@ -214,12 +217,17 @@ class PgServer:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by whoever adopted it, does not)."""
     try:
         os.kill(pid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
         return True
 
 
