@@ -46,6 +46,7 @@ var targets: [Target] = [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
     // Layer 3: the keeper, one module per responsibility (deploy/docs/developer-guide.md, "Modules and layering").

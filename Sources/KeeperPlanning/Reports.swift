@@ -74,6 +74,11 @@ public struct StatusReport: Sendable {
     public var inFlight: [InFlight] = []
     /// When the report was made (Unix seconds), for the in-flight ages.
     public var now: Int64 = Int64(Date().timeIntervalSince1970)
+    /// `[store] backend` ("sqlite" or "postgres") and where the data lives (file, or URL without password).
+    public var store: (backend: String, location: String) = ("sqlite", "")
+    /// With `[ha]`: this instance, its role ("leader" or "follower"), the lease holder ("none" when the lease expired
+    /// with no one taking it yet), the epoch and how long the lease still runs (ms; negative once expired).
+    public var ha: (instance: String, role: String, leader: String, epoch: UInt64, expiresInMs: Int64)?
 
     /// Blocks the keeper still has to ingest: `confirmed target − last ingested block`, 0 when caught up — the one
     /// definition the text, `--json`, the `expansion_keeper_lag_blocks` metric and readiness use (nil when the
@@ -94,6 +99,14 @@ public struct StatusReport: Sendable {
                          inFlightTransactions: try r.inFlightTransactionCount(),
                          submissionDeferred: try r.meta("submission_deferred"), lastError: try r.meta("last_error"),
                          inFlight: Self.inFlight(try r.journal(states: nil)))
+        }
+        report.store = (store.backend.rawValue, store.path)
+        if config.ha.enabled {
+            let lease = try store.currentLease()
+            let live = lease?.live == true
+            report.ha = (config.ha.instance, live && lease?.holder == config.ha.instance ? "leader" : "follower",
+                         live ? lease?.holder ?? "none" : "none (\(lease.map { "\($0.holder)'s lease expired" } ?? "never taken"))",
+                         lease?.epoch ?? 0, lease.map { $0.expiresAtMs - $0.nowMs } ?? 0)
         }
         let pauseFile = config.keeper.pauseFile
         report.pauseFilePresent = FileManager.default.fileExists(atPath: pauseFile)
@@ -147,7 +160,10 @@ public struct StatusReport: Sendable {
                 },
                 "last_error": JSONOut.orNull(lastError),
                 "submission_paused": submissionPaused, "pause_file_present": pauseFilePresent,
-                "treasury_paused": JSONOut.orNull(treasuryPaused), "submission_deferred": JSONOut.orNull(submissionDeferred)]
+                "treasury_paused": JSONOut.orNull(treasuryPaused), "submission_deferred": JSONOut.orNull(submissionDeferred),
+                "store": ["backend": store.backend, "location": store.location],
+                "ha": ha.map { h -> Any in ["instance": h.instance, "role": h.role, "leader": h.leader, "epoch": h.epoch,
+                                             "lease_expires_in_ms": h.expiresInMs] } ?? NSNull()]
     }
 
     /// The human table.
@@ -169,6 +185,8 @@ public struct StatusReport: Sendable {
                    + "tip \(f.maxPriorityFeePerGas) wei\(f.replacements > 0 ? ", \(f.replacements) replaced" : "")"])
         }
         t.add(["last error", lastError ?? "none"])
+        t.add(["store", "\(store.backend) (\(store.location))"])
+        if let ha { t.add(["ha", "instance \(ha.instance), role \(ha.role), leader \(ha.leader), epoch \(ha.epoch)"]) }
         return t.render()
     }
 }

@@ -15,5 +15,6 @@ extension ExpansionKeeper {
         AuditCommand.self,
         ContractsCommand.self,
         ProveCommand.self,
+        StoreCommand.self,
     ]
 }
