@@ -1,9 +1,11 @@
 // The HA leader lease, in PostgreSQL: one row `keeper_lease('leader')` with its holder, a monotonically increasing
 // epoch (the fencing token) and an expiry on the DATABASE's clock (no keeper's clock decides). Taking an expired
 // lease increments the epoch and appends the term to `keeper_leaders`. The fencing rule: every write transaction of
-// a leader first locks the lease row (FOR SHARE) and checks that it still holds it at its epoch, unexpired — so a
+// a leader first locks the lease row (FOR KEY SHARE) and checks that it still holds it at its epoch, unexpired — so a
 // paused, partitioned or slow keeper that lost the lease can never journal (and the keeper broadcasts only what it
-// journaled), and a takeover waits until a leader's write in progress has committed or rolled back.
+// journaled), and a takeover waits until a leader's write in progress has committed or rolled back. The lock is FOR KEY
+// SHARE and `epoch` is a unique key: a renewal (expires_at only) never waits for the leader's own writes, a takeover
+// (a new epoch) always does.
 import Foundation
 import NIOConcurrencyHelpers
 import PostgresNIO
@@ -50,7 +52,7 @@ enum Lease {
     /// Locks the lease row for the rest of the transaction and checks `holder` still holds it, unexpired.
     static func checkFence(_ s: any SQLSession, holder: LeaseHolder) throws {
         let rows = try s.query("""
-            SELECT holder, epoch, expires_at > clock_timestamp() AS live FROM keeper_lease WHERE name = ? FOR SHARE
+            SELECT holder, epoch, expires_at > clock_timestamp() AS live FROM keeper_lease WHERE name = ? FOR KEY SHARE
             """, [.text(name)])
         guard let row = rows.first else { throw StoreError.fenced("there is no leader lease; \(holder.instance) never took it") }
         let live: Bool = if case .integer(1) = row["live"] { true } else { false }
@@ -141,7 +143,9 @@ public final class LeaseClient: @unchecked Sendable {
         defer { lock.unlock() }
         let mine = held
         let outcome: LeaseOutcome = try engine.withDedicated(&connection) { s in
-            let current = try s.query(Lease.selectLease + " FOR UPDATE", [.text(Lease.name)]).first.map(Lease.record)
+            // FOR NO KEY UPDATE does not wait for the leader's writes (they hold FOR KEY SHARE): renewing never waits
+            // behind them. Changing the epoch (a takeover) updates a unique key, which does wait for them.
+            let current = try s.query(Lease.selectLease + " FOR NO KEY UPDATE", [.text(Lease.name)]).first.map(Lease.record)
             let expires = "clock_timestamp() + (? * interval '1 millisecond')"
             if let current, current.holder == instance, current.epoch == mine, mine > 0 {
                 try s.execute("UPDATE keeper_lease SET expires_at = \(expires) WHERE name = ?", [.integer(leaseMs), .text(Lease.name)])
@@ -179,6 +183,8 @@ public final class LeaseClient: @unchecked Sendable {
         }
         held = 0
     }
+
+    deinit { if let c = connection { _ = try? c.close().wait() } }
 
     /// Closes the lease connection.
     public func close() {

@@ -50,6 +50,9 @@ public struct PostgresSettings: Sendable, Equatable {
     public var idleInTransactionTimeoutMs: Int?
     /// How long connecting may take.
     public var connectTimeoutSeconds: Int64 = 5
+    /// How long the keeper waits for the answer to one statement before it gives the connection up (a connection
+    /// that died without a reset, a partition): the statement fails and the transaction rolls back.
+    public var statementTimeoutSeconds: Double = 30
 
     /// Parses `postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=…&sslrootcert=…]` (or `postgres://`). A password in
     /// the URL is refused: it belongs in EXPANSION_KEEPER_PG_PASSWORD or the systemd credential `pg-password`.
@@ -145,6 +148,8 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
     let dialect = SQLDialect.postgres
     let settings: PostgresSettings
     let configuration: PostgresConnection.Configuration
+    /// The lease's own sessions give up sooner than the pool's (a follower must not hang on a dead connection).
+    let leaseStatementTimeout: Double
     var location: String { settings.redactedURL }
     let logger = Logger(label: "expansion-keeper.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     let group = MultiThreadedEventLoopGroup.singleton
@@ -157,6 +162,7 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
     init(settings: PostgresSettings, readOnly: Bool) throws(StoreError) {
         self.settings = settings
         configuration = try settings.connectionConfiguration()
+        leaseStatementTimeout = settings.lockTimeoutMs.map { max(1, Double($0) / 1000) } ?? settings.statementTimeoutSeconds
         do {
             try PostgresSchema.migrate(self, readOnly: readOnly)
         } catch let e as StoreError {
@@ -167,6 +173,8 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
             throw Self.wrap(error, "migrate", location: settings.redactedURL)
         }
     }
+
+    deinit { close() }
 
     // MARK: connections
 
@@ -239,8 +247,9 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
     /// BEGIN, `body`, COMMIT; ROLLBACK when `body` throws. A connection error propagates (and the pool drops the
     /// connection): whether a failed COMMIT committed is unknown, and the journal's rule (broadcast only after a
     /// commit returned) keeps that safe.
-    func transaction<T>(_ conn: PostgresConnection, begin: String, operation: String, _ body: (PGSession) throws -> T) throws -> T {
-        let session = PGSession(conn: conn, engine: self)
+    func transaction<T>(_ conn: PostgresConnection, begin: String, operation: String, timeout: Double? = nil,
+                        _ body: (PGSession) throws -> T) throws -> T {
+        let session = PGSession(conn: conn, engine: self, timeout: timeout ?? settings.statementTimeoutSeconds)
         try session.execute(begin, [])
         do {
             let out = try body(session)
@@ -259,9 +268,11 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
         if connection == nil || connection?.isClosed == true { connection = try connect() }
         guard let conn = connection else { throw StoreError.connection(location: location, message: "no connection") }
         do {
-            return try transaction(conn, begin: "BEGIN", operation: "lease") { s in try body(s) }
+            return try transaction(conn, begin: "BEGIN", operation: "lease", timeout: leaseStatementTimeout) { s in try body(s) }
         } catch {
-            if conn.isClosed { connection = nil }
+            // Whatever failed, the next attempt starts on a new connection.
+            _ = try? conn.close().wait()
+            connection = nil
             throw error
         }
     }
@@ -293,8 +304,9 @@ final class PGSession: SQLSession {
     unowned let engine: PostgresEngine
     var writer: LeaseHolder?
     var dialect: SQLDialect { .postgres }
+    let timeout: Double
 
-    init(conn: PostgresConnection, engine: PostgresEngine) { self.conn = conn; self.engine = engine }
+    init(conn: PostgresConnection, engine: PostgresEngine, timeout: Double) { self.conn = conn; self.engine = engine; self.timeout = timeout }
 
     /// `?` placeholders to PostgreSQL's `$1, $2, …` (outside quoted text).
     static func numbered(_ sql: String) -> String {
@@ -325,10 +337,22 @@ final class PGSession: SQLSession {
             }
         }
         let query = PostgresQuery(unsafeSQL: args.isEmpty ? sql : Self.numbered(sql), binds: binds)
-        do {
-            return try conn.query(query, logger: engine.logger).wait()
-        } catch {
-            throw PostgresEngine.wrap(error, "statement", location: engine.location)
+        // Wait with a deadline: a connection that died without a reset must fail the statement, not hang the keeper.
+        let done = DispatchSemaphore(value: 0)
+        let box = NIOLockedValueBox<Result<PostgresQueryResult, any Error>?>(nil)
+        conn.query(query, logger: engine.logger).whenComplete { result in
+            box.withLockedValue { $0 = result }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            let closing: EventLoopFuture<Void> = conn.close()
+            _ = closing
+            throw StoreError.connection(location: engine.location, message: "no answer to a statement within \(timeout) s; connection closed")
+        }
+        switch box.withLockedValue({ $0 }) {
+        case let .success(r)?: return r
+        case let .failure(error)?: throw PostgresEngine.wrap(error, "statement", location: engine.location)
+        case nil: throw StoreError.connection(location: engine.location, message: "statement finished without a result")
         }
     }
 

@@ -94,7 +94,7 @@ enum PostgresSchema {
         id BIGSERIAL PRIMARY KEY, detected_at BIGINT NOT NULL,
         old_tip BIGINT NOT NULL, ancestor BIGINT NOT NULL, depth BIGINT NOT NULL);
     CREATE TABLE keeper_lease (
-        name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL CHECK (epoch > 0),
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL UNIQUE CHECK (epoch > 0),
         expires_at TIMESTAMPTZ NOT NULL, acquired_at TIMESTAMPTZ NOT NULL);
     CREATE TABLE keeper_leaders (epoch BIGINT PRIMARY KEY, holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL)
     """

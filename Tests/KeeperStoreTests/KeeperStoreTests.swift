@@ -337,7 +337,7 @@ final class KeeperStoreTests: XCTestCase {
         XCTAssertEqual(try a.currentLease()?.live, true)
     }
 
-    /// A takeover waits for the old leader's write in progress (it holds the lease row FOR SHARE): that write commits
+    /// A takeover waits for the old leader's write in progress (it holds the lease row FOR KEY SHARE; a new epoch is a key update): that write commits
     /// before the new term begins, so the new leader sees it when it reconciles.
     func testTakeoverWaitsForTheLeadersWriteInProgress() throws {
         let a = try Self.freshPostgres(), b = try KeeperStore(postgres: try Self.postgresSettings())
@@ -362,6 +362,15 @@ final class KeeperStoreTests: XCTestCase {
         committed.lock.lock(); let at = committed.at; committed.lock.unlock()
         XCTAssertLessThanOrEqual(at, tookOver, "the takeover waited for the write in progress")
         XCTAssertEqual(try b.read { r in try r.cursor() }, 42, "the old leader's last write committed before the new term")
+        writer.cancel()
+        // And a leader's long write never holds its own renewal up.
+        b.setWriteFence(.leader(LeaseHolder(instance: "keeper-b", epoch: 2)))
+        let long = Thread { try? b.write { w in try w.setCursor(43); Thread.sleep(forTimeInterval: 0.6) } }
+        long.start()
+        Thread.sleep(forTimeInterval: 0.1)
+        let before = Date()
+        guard case .leader(2, _, _, false) = try lb.attempt() else { return XCTFail("b renews during its own write") }
+        XCTAssertLessThan(Date().timeIntervalSince(before), 0.4, "the renewal did not wait for the write")
     }
 
     /// `store migrate`: SQLite → PostgreSQL → SQLite keeps every row (the digests agree at each step), ids continue

@@ -275,7 +275,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGUSR2, lambda sig, _: faults.append(sig))
     if stat.S_ISFIFO(os.fstat(0).st_mode):
         def watch_parent():
-            while sys.stdin.buffer.read1(4096):
+            # The raw descriptor, not sys.stdin: a daemon thread blocked in a buffered read makes the interpreter's
+            # shutdown abort ("could not acquire lock for <stdin>").
+            while os.read(0, 4096):
                 pass
             os.kill(os.getpid(), signal.SIGTERM)
 
