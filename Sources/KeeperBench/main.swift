@@ -4,7 +4,7 @@
 //
 // It fails like a tool: a suite that cannot run (no project Python, a local chain too slow to answer, …) prints
 // one line on stderr, `KeeperBench <suite>: <what went wrong> — <what to do>`, and the next suite runs. The exit
-// status is the sum of the failed suites' bits (keccak 1, abi 2, signing 4, catchup 8, rpc 16, submit 32, api and proofs
+// status is the sum of the failed suites' bits (keccak 1, abi 2, signing 4, catchup 8, rpc 16, submit 32, api, proofs and store
 // 128 — 64 stays the usage error, EX_USAGE, and an exit status has 8 bits; 0 when every suite ran), 64 for a bad command line. stdout is line-buffered, so every figure printed is in the file or
 // pipe it goes to at once, whatever happens later. `--quick` times one round per figure instead of the best of
 // several (for smoke tests: the figures are noisy).
@@ -21,6 +21,7 @@ let suites: [(name: String, run: () throws -> Void)] = [
     ("submit", submitBench),
     ("api", apiBench),
     ("proofs", proofBench),
+    ("store", storeBench),
 ]
 
 setvbuf(stdout, nil, _IOLBF, 0)
@@ -41,7 +42,7 @@ for (index, suite) in suites.enumerated() where wanted.isEmpty || wanted.contain
         try suite.run()
     } catch {
         fputs("KeeperBench \(suite.name): \(BenchError.line(suite: suite.name, error))\n", stderr)
-        failed |= suite.name == "api" || suite.name == "proofs" ? 128 : 1 << Int32(index)
+        failed |= ["api", "proofs", "store"].contains(suite.name) ? 128 : 1 << Int32(index)
     }
 }
 exit(failed)

@@ -21,6 +21,7 @@ public struct TableCopy: Sendable, Equatable {
     public var verified: Bool { sourceRows == targetRows && sourceSHA256 == targetSHA256 }
 }
 
+/// Copies a store into an empty one of the other backend and verifies it (`store migrate`).
 public enum StoreCopy {
     /// The tables both backends hold, parents first.
     public static let tables = ["meta", "blocks", "reward_events", "registrations", "stakers", "treasury_events", "transactions",
