@@ -4,6 +4,7 @@ import EthereumSigning
 import Foundation
 import JSONRPC
 import KeeperCore
+import KeeperStore
 import KeeperSubmission
 #if canImport(Glibc)
 import Glibc
@@ -48,8 +49,25 @@ enum ConfigChecks {
             }
         }
         if offline { return out }
+        if cfg.store.backend == .postgres { out += postgresFindings(cfg) }
         out += await chainFindings(cfg, keeper: keeper)
         return out
+    }
+
+    /// `[store] backend = "postgres"`: the database answers with the password `run` would use, and holds this keeper's
+    /// schema or none yet (`run` creates it); anything else names `store.postgres_url` and what failed.
+    static func postgresFindings(_ cfg: KeeperConfig) -> [Finding] {
+        do {
+            let store = try KeeperStore(postgres: try StoreOpening.postgresSettings(cfg), readOnly: true)
+            store.close()
+            return []
+        } catch StoreError.missing {
+            return []
+        } catch {
+            let hint = (try? StoreOpening.pgPassword()) == nil
+                ? " (no password given: set \(KeeperConfig.pgPasswordVariable) or the systemd credential \(KeeperConfig.pgCredentialName))" : ""
+            return [Finding(key: "store.postgres_url", message: firstLine("\(error)") + hint, isError: true)]
+        }
     }
 
     /// Why `path` cannot hold the store, or nil: it must be a writable folder, or creatable (its nearest existing

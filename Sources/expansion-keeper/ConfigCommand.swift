@@ -65,7 +65,9 @@ struct ConfigCommand: AsyncParsableCommand {
             abstract: "Validate a config file: print the effective configuration and exit 0, or print every error and exit 1.",
             discussion: "Beyond the file: data_dir writable, the keystore decrypting with the password source run would use "
                 + "(--password-file is not needed: EXPANSION_KEEPER_PASSWORD_FILE, the unit's credential, then password_file), "
-                + "a test-double staking ABI on a non-local chain (a warning), and unless --offline the chain id, code at "
+                + "a test-double staking ABI on a non-local chain (a warning), and unless --offline: with store.backend = postgres, "
+                + "the database answering with the password run would use (EXPANSION_KEEPER_PG_PASSWORD or the credential "
+                + "pg-password); the chain id, code at "
                 + "contracts.staking and contracts.treasury, the treasury's is_keeper and the keeper's role (an unreachable "
                 + "RPC is a warning).")
 

@@ -1,5 +1,8 @@
 import EthereumCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JSONRPC
 import KeeperStore
 import XCTest
@@ -69,6 +72,7 @@ final class HAFailoverTests: XCTestCase {
         }
         for i in rig.instances.dropFirst() { try rig.start(i) }
         try await rig.run(for: 3)
+        try await checkVisibility(rig)
 
         var killed: [Kill] = []
         var survived: [Fault: Int] = [:]
@@ -278,5 +282,44 @@ final class HAFailoverTests: XCTestCase {
     func logs(_ rig: HARig) -> String {
         rig.instances.map { "== \($0.name) (\($0.running ? "running" : "down"), exits \($0.exits.map(\.text)))\n\($0.log(last: 1500))" }
             .joined(separator: "\n")
+    }
+
+    /// What an operator sees of three instances: /readyz 200 on the leader and on the healthy followers (they can take
+    /// over), each naming its role; `expansion_keeper_leader` 1 on exactly one; every instance on the same epoch;
+    /// `status --json` naming the store and the same leader.
+    func checkVisibility(_ rig: HARig) async throws {
+        guard let (leader, lease) = try await rig.waitForLeader(timeout: 30) else { return XCTFail("no leader for the visibility check") }
+        var leaders = 0
+        for i in rig.instances {
+            guard let port = i.log(last: 1_000_000).split(separator: "\n").last(where: { $0.contains("metrics server listening") })?
+                .split(separator: " ").first(where: { $0.hasPrefix("port=") }).map({ String($0.dropFirst(5)) }) else {
+                XCTFail("\(i.name): no metrics port in its log"); continue
+            }
+            var ready = (status: 0, body: "")
+            for _ in 0..<40 {  // a follower is ready once a lease check and an RPC sample succeeded
+                ready = try await Self.get("http://127.0.0.1:\(port)/readyz")
+                if ready.status == 200 { break }
+                try await rig.tick()
+            }
+            let role = i.name == leader.name ? "role: leader, epoch \(lease.epoch)" : "role: follower, leader \(leader.name), epoch \(lease.epoch)"
+            XCTAssertEqual(ready.status, 200, "\(i.name) /readyz: \(ready.body)")
+            XCTAssertTrue(ready.body.contains(role), "\(i.name) /readyz should say \(role): \(ready.body)")
+            let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics").body
+            if metrics.contains("\nexpansion_keeper_leader 1") { leaders += 1 }
+            XCTAssertTrue(metrics.contains("\nexpansion_keeper_leader_epoch \(lease.epoch)"), "\(i.name): leader_epoch \(lease.epoch)")
+            let status = try Env.run(Env.binary, ["status", "--config", i.configPath, "--json"], environment: ProcessInfo.processInfo.environment.merging(["EXPANSION_KEEPER_PG_PASSWORD": rig.pgPassword]) { $1 })
+            let doc = (try? JSONSerialization.jsonObject(with: Data(status.out.utf8))) as? [String: Any]
+            XCTAssertEqual((doc?["store"] as? [String: Any])?["backend"] as? String, "postgres", "\(i.name) status: \(status.out) \(status.err)")
+            XCTAssertEqual((doc?["ha"] as? [String: Any])?["leader"] as? String, leader.name, "\(i.name) status: \(status.out)")
+            XCTAssertEqual((doc?["ha"] as? [String: Any])?["instance"] as? String, i.name)
+        }
+        XCTAssertEqual(leaders, 1, "exactly one instance reports expansion_keeper_leader 1")
+    }
+
+    static func get(_ url: String) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 5
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 }
