@@ -31,10 +31,27 @@ func submitBench() throws {
     print("  chain: py-evm local chain (0.5 s interval mining + automine), confirmations 2, poll_interval_ms \(pollMs), max_batch 100")
     print("  scaled down for py-evm: \(stakers) stakers; latency over \(stakers * latencyRounds) claims; "
           + "backlog of \(stakers * backlogRounds) claims (issue: 10,000)")
-    let output = try benchPython([script.path, repo.path, binary, "\(stakers)", "\(latencyRounds)", "\(backlogRounds)", "\(pollMs)"])
-    guard let r = try JSONSerialization.jsonObject(with: Data(output.stdoutText.utf8)) as? [String: Any],
-          let latency = r["latency"] as? [[Any]], let txs = r["txs"] as? [[String: Any]] else {
-        throw BenchError("submit driver: bad output \(output.stdoutText.prefix(300))")
+    // Issue 20: the same run on each store backend (SUBMIT_BACKENDS, default both); SQLite is the reference.
+    let backends = (env["SUBMIT_BACKENDS"] ?? "sqlite,postgres").split(separator: ",").map(String.init)
+    var perMinute: [(String, Double)] = []
+    for backend in backends {
+        print("  store backend: \(backend)\(backend == "postgres" ? " (a throwaway PostgreSQL 15 on loopback, pgserver.py)" : "")")
+        let output = try benchPython([script.path, repo.path, binary, "\(stakers)", "\(latencyRounds)", "\(backlogRounds)", "\(pollMs)", backend])
+        guard let r = try JSONSerialization.jsonObject(with: Data(output.stdoutText.utf8)) as? [String: Any] else {
+            throw BenchError("submit driver: bad output \(output.stdoutText.prefix(300))")
+        }
+        perMinute.append((backend, try submitReport(r, stakers: stakers, pollMs: pollMs)))
+    }
+    if perMinute.count == 2 {
+        print("  claims/min with a backlog: \(perMinute[1].0) \(fmt(perMinute[1].1, 0)) vs \(perMinute[0].0) \(fmt(perMinute[0].1, 0)) "
+              + "(\(fmt(perMinute[1].1 / perMinute[0].1, 2)) x; the chain, py-evm, bounds both)")
+    }
+}
+
+/// Prints one backend's figures; returns its claims per minute with a backlog.
+private func submitReport(_ r: [String: Any], stakers: Int, pollMs: Int) throws -> Double {
+    guard let latency = r["latency"] as? [[Any]], let txs = r["txs"] as? [[String: Any]] else {
+        throw BenchError("submit driver: bad output \(r.keys.sorted())")
     }
     func num(_ key: String) -> Double { (r[key] as? NSNumber)?.doubleValue ?? .nan }
     func sum(_ key: String) -> Int { txs.reduce(0) { $0 + (($1[key] as? NSNumber)?.intValue ?? 0) } }
@@ -74,6 +91,7 @@ func submitBench() throws {
         }
     }
     if let other = (r["other"] as? NSNumber)?.intValue, other > 0 { print("    note: \(other) intents ended neither sent nor routed") }
+    return backlog / wall * 60
 }
 
 private func percentiles(_ xs: [Double]) -> String {
@@ -106,6 +124,7 @@ private let submitDriver = #"""
 import json, os, sqlite3, subprocess, sys, tempfile, threading, time
 root, binpath = sys.argv[1], sys.argv[2]
 n_stakers, lat_rounds, backlog_rounds, poll_ms = (int(x) for x in sys.argv[3:7])
+backend = sys.argv[7] if len(sys.argv) > 7 else "sqlite"
 sys.path.insert(0, os.path.join(root, "Tests", "LocalChain"))
 from ethtools import RPC
 from eth_utils import keccak
@@ -132,6 +151,27 @@ try:
     keeper, keystore = run([binpath, "keys", "new", "--keystore-dir", os.path.join(work, "ks"), "--password-file", pw, "--light"]).split("\n")[:2]
     run(oracle + ["fund", "--url", url, "--to", keeper, "--eth", "1000"])
     st = jload("state.json"); data = os.path.join(work, "data"); cfg = os.path.join(work, "keeper.toml")
+    keeper_env = dict(os.environ); store_cfg = ""
+    if backend == "postgres":
+        pgp = subprocess.Popen([py, os.path.join(root, "Tests/Support/pgserver.py"), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=open(os.path.join(work, "pg.log"), "w"), text=True)
+        procs.append(pgp)
+        pg = json.loads(pgp.stdout.readline())
+        keeper_env["EXPANSION_KEEPER_PG_PASSWORD"] = pg["password"]
+        store_cfg = f'\n[store]\nbackend = "postgres"\npostgres_url = "postgresql://keeper@127.0.0.1:{pg["port"]}/keeper?sslmode=disable"\n'
+    class Store:
+        """The keeper's store, read only: its SQLite file, or its PostgreSQL database (pg8000)."""
+        def __init__(self, timeout=1):
+            if backend == "postgres":
+                import pg8000.dbapi
+                self.c = pg8000.dbapi.connect(user="keeper", password=pg["password"], host="127.0.0.1", port=pg["port"], database="keeper",
+                                              timeout=timeout)
+                self.c.autocommit = True
+            else:
+                self.c = sqlite3.connect(f"file:{os.path.join(data, 'keeper.sqlite')}?mode=ro", uri=True, timeout=timeout)
+        def execute(self, sql):
+            cur = self.c.cursor(); cur.execute(sql); return cur.fetchall()
+        def close(self): self.c.close()
     def write_config(treasury, block):
         open(cfg, "w").write(f'''[chain]
 rpc_urls = ["{url}"]
@@ -159,7 +199,7 @@ max_fee_per_gas_gwei = 50.0
 
 [metrics]
 listen = "127.0.0.1:0"
-''')
+''' + store_cfg)
     write_config("0x" + "0" * 40, 0)
     dep = json.loads(run([binpath, "contracts", "deploy", "--config", cfg]))
     treasury = dep["address"]; write_config(treasury, dep["deploy_block"])
@@ -169,7 +209,8 @@ listen = "127.0.0.1:0"
                 "--shares", ",".join(["10000"] * n_stakers)], "s1.json")
     os.replace(os.path.join(work, "s1.json"), os.path.join(work, "state.json"))
     log(f"  {time.time() - t:.1f} s")
-    keeper_p = subprocess.Popen([binpath, "run", "--config", cfg], stdout=open(os.path.join(work, "keeper.log"), "w"), stderr=subprocess.STDOUT)
+    keeper_p = subprocess.Popen([binpath, "run", "--config", cfg], stdout=open(os.path.join(work, "keeper.log"), "w"), stderr=subprocess.STDOUT,
+                                env=keeper_env)
     procs.append(keeper_p)
     time.sleep(1.0)
     if keeper_p.poll() is not None: raise SystemExit("keeper exited: " + open(os.path.join(work, "keeper.log")).read()[-800:])
@@ -177,7 +218,6 @@ listen = "127.0.0.1:0"
     # Watcher: wall-clock first sightings of blocks (chain) and of intent states (the keeper's store).
     seen_block, sent_at, routed_at, other = {}, {}, {}, {}
     stop = threading.Event()
-    db_path = os.path.join(data, "keeper.sqlite")
     def watch():
         w = RPC(url); db = None; last = -1
         while not stop.is_set():
@@ -188,7 +228,7 @@ listen = "127.0.0.1:0"
                 last = max(last, tip)
             except Exception: pass
             try:
-                if db is None: db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
+                if db is None: db = Store()
                 for cb, li, state in db.execute("SELECT claim_block, claim_log_index, state FROM intents WHERE state != 'pending'"):
                     k = (cb, li)
                     if state in ("sent", "routed"): sent_at.setdefault(k, now)
@@ -198,8 +238,8 @@ listen = "127.0.0.1:0"
             time.sleep(0.02)
     th = threading.Thread(target=watch, daemon=True); th.start()
     def counts():
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-        c = dict(db.execute("SELECT state, COUNT(*) FROM intents GROUP BY state").fetchall()); db.close(); return c
+        db = Store(5)
+        c = dict(db.execute("SELECT state, COUNT(*) FROM intents GROUP BY state")); db.close(); return c
     def wait_all_routed(total, limit):
         end = time.time() + limit
         while time.time() < end:
@@ -236,7 +276,7 @@ listen = "127.0.0.1:0"
     def cpu(pid):
         f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
         return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    db0 = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True); max_tx0 = db0.execute("SELECT COALESCE(MAX(id),0) FROM transactions").fetchone()[0]; db0.close()
+    db0 = Store(5); max_tx0 = db0.execute("SELECT COALESCE(MAX(id),0) FROM transactions")[0][0]; db0.close()
     k0, c0 = cpu(keeper_p.pid), cpu(chain.pid)
     t0 = time.time(); os.remove(pause)
     wait_all_routed(total_routed_before + len(back), 900)
@@ -248,7 +288,7 @@ listen = "127.0.0.1:0"
     # Gas: receipts of the keeper's backlog transactions.
     routed_t = "0x" + keccak(text="Routed(address,uint64,uint32,uint256,uint256,uint16)").hex()
     skipped_t = "0x" + keccak(text="RouteSkipped(address,uint64,uint32,uint8)").hex()
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    db = Store(5)
     txs = []
     lat_txs = []
     for tid, h, gl, state in db.execute("SELECT id, hash, gas_limit, state FROM transactions ORDER BY id"):

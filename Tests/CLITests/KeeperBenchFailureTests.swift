@@ -77,7 +77,7 @@ final class KeeperBenchFailureTests: XCTestCase {
         XCTAssertEqual(run.status, 64)
         XCTAssertEqual(run.stdout, "")
         XCTAssertEqual(run.stderrLines, ["KeeperBench: no suite \"nosuch\"; usage: KeeperBench [--quick] [suite …] "
-                                         + "(suites: keccak, abi, signing, catchup, rpc, submit, api, proofs; none = all)"])
+                                         + "(suites: keccak, abi, signing, catchup, rpc, submit, api, proofs, store; none = all)"])
     }
 
     static let pythonFix = "run deploy/dev/setup.sh (it creates .venv with the pinned Python packages) "
