@@ -34,6 +34,11 @@ final class HARig {
         var starts = 0
         /// When it was seen gone (nil while running, or before its first start).
         var downSince: Date?
+        /// When its current process was started (a lease taken before that belongs to a process that is gone).
+        var startedAt = Date.distantPast
+        /// SIGSTOPped by the test: left alone by the supervisor (Foundation may report a stopped child as no longer
+        /// running), its exit judged by the test from /proc and its log.
+        var paused = false
 
         init(name: String, configPath: String, dataDir: String, logPath: String, proxy: ReadyLineChild) {
             self.name = name; self.configPath = configPath; self.dataDir = dataDir; self.logPath = logPath; self.proxy = proxy
@@ -127,13 +132,14 @@ final class HARig {
         p.standardError = h
         try p.run()
         i.process = p
+        i.startedAt = Date()
         i.downSince = nil
         i.starts += 1
     }
 
     /// Records the exit of an instance seen gone (once per process).
     func reap(_ i: Instance) {
-        guard let p = i.process, !p.isRunning, i.downSince == nil else { return }
+        guard !i.paused, let p = i.process, !p.isRunning, i.downSince == nil else { return }
         i.exits.append(.init(status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal, at: Date()))
         i.downSince = Date()
     }
@@ -240,9 +246,11 @@ final class HARig {
         return l
     }
 
-    /// The running instance holding a live lease, and the lease.
+    /// The running instance holding a live lease, and the lease: taken by its current process (a lease its previous,
+    /// killed process held is not yet expired, but nobody leads under it).
     func leader() -> (instance: Instance, lease: LeaseRecord)? {
-        guard let l = lease(), l.expiresAtMs > l.nowMs, let i = instances.first(where: { $0.name == l.holder }), i.running else { return nil }
+        guard let l = lease(), l.expiresAtMs > l.nowMs, let i = instances.first(where: { $0.name == l.holder }), i.running,
+              Double(l.acquiredAtMs) >= i.startedAt.timeIntervalSince1970 * 1000 else { return nil }
         return (i, l)
     }
 
@@ -360,5 +368,15 @@ final class ReadyLineChild {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(50_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+extension HARig {
+    /// Whether process `pid` still runs (not gone, not a zombie waiting to be reaped), read from /proc.
+    static func alive(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
     }
 }
