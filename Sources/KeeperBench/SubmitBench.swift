@@ -201,7 +201,7 @@ max_fee_per_gas_gwei = 50.0
 listen = "127.0.0.1:0"
 ''' + store_cfg)
     write_config("0x" + "0" * 40, 0)
-    dep = json.loads(run([binpath, "contracts", "deploy", "--config", cfg]))
+    dep = json.loads(run([binpath, "contracts", "deploy", "--config", cfg, "--owner-is-keeper"]))
     treasury = dep["address"]; write_config(treasury, dep["deploy_block"])
     log(f"registering {n_stakers} stakers")
     t = time.time()
@@ -265,6 +265,7 @@ listen = "127.0.0.1:0"
         lat.append([sent_at[k] - d, routed_at[k] - d if k in routed_at else None])
 
     # Phase 2: throughput over a backlog built while submissions are paused (pause file).
+    os.makedirs(data, exist_ok=True)
     pause = os.path.join(data, "PAUSE"); open(pause, "w").close()
     time.sleep(1.0)
     log(f"backlog phase: {backlog_rounds} rounds x {n_stakers} claims while paused")

@@ -50,6 +50,13 @@ public final class IngestService: Service, Sendable {
                 failures.failed(e, logger: logger, endpoints: endpoints, what: "cannot check the chain id; retrying")
                 monitor?.pollFailed(e)
                 do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: max(poll, .seconds(1))) } } catch { return }
+            } catch let e as StoreError where e.isTransient {
+                // A database that is restarting or unreachable (PostgreSQL), or a lease lost meanwhile (HA: the leadership
+                // loop ends the process): waited for like an RPC that is down.
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                failures.failed(e, logger: logger, endpoints: endpoints, what: "cannot bind the store; retrying")
+                monitor?.pollFailed(e)
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: max(poll, .seconds(1))) } } catch { return }
             }
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {

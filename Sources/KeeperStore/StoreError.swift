@@ -20,6 +20,20 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// HA: this keeper does not hold the leader lease, so it may not write (a follower, or a leader that lost it).
     case fenced(String)
 
+    /// Whether waiting may cure it: the database unreachable or restarting, a server-side failure of one statement
+    /// (PostgreSQL's connection, resource and operator-intervention classes, serialization failures, lock timeouts), or
+    /// a write fenced by the HA lease. Never a wrong store, a corrupt value or bad settings.
+    public var isTransient: Bool {
+        switch self {
+        case .connection, .fenced: return true
+        case let .postgres(_, state, _):
+            return ["08", "40", "53", "55", "57"].contains(String(state.prefix(2)))
+        case let .sqlite(_, code, _):
+            return code & 0xFF == 5 || code & 0xFF == 6  // SQLITE_BUSY, SQLITE_LOCKED
+        case .identityMismatch, .corrupt, .missing, .newerSchema, .settings: return false
+        }
+    }
+
     /// A message naming the operation, table, column or file (with a remedy where one exists), never bound SQL values.
     public var description: String {
         switch self {

@@ -40,6 +40,11 @@ enum StoreOpening {
         case .sqlite:
             return try reporting("keeper.data_dir \(config.keeper.dataDir)") { try KeeperStore(directory: config.keeper.dataDir, readOnly: readOnly) }
         case .postgres:
+            // data_dir still holds the pause file (and nothing else of the store): created as for SQLite.
+            if !readOnly {
+                try? FileManager.default.createDirectory(atPath: config.keeper.dataDir, withIntermediateDirectories: true,
+                                                         attributes: [.posixPermissions: 0o700])
+            }
             let settings = try postgresSettings(config)
             return try reporting("store.postgres_url \(settings.redactedURL)") { try KeeperStore(postgres: settings, readOnly: readOnly) }
         }
