@@ -67,11 +67,8 @@ enum Lease {
 
     static func record(_ row: SQLRow) throws -> LeaseRecord {
         let c = Col(row: row, table: "keeper_lease")
-        guard case let .integer(expires) = c.value("expires_ms"), case let .integer(acquired) = c.value("acquired_ms"),
-              case let .integer(now) = c.value("now_ms") else {
-            throw StoreError.corrupt(table: "keeper_lease", column: "expires_at", reason: "unreadable time")
-        }
-        return LeaseRecord(holder: try c.text("holder"), epoch: try c.u64("epoch"), expiresAtMs: expires, acquiredAtMs: acquired, nowMs: now)
+        return LeaseRecord(holder: try c.text("holder"), epoch: try c.u64("epoch"), expiresAtMs: try c.int64("expires_ms"),
+                           acquiredAtMs: try c.int64("acquired_ms"), nowMs: try c.int64("now_ms"))
     }
 
     static let selectLease = """
@@ -95,10 +92,7 @@ extension KeeperStore {
         return try read { r in
             try r.rows("SELECT epoch, holder, (extract(epoch FROM acquired_at) * 1000)::bigint AS acquired_ms FROM keeper_leaders ORDER BY epoch").map { row in
                 let c = Col(row: row, table: "keeper_leaders")
-                guard case let .integer(at) = c.value("acquired_ms") else {
-                    throw StoreError.corrupt(table: "keeper_leaders", column: "acquired_at", reason: "unreadable time")
-                }
-                return LeaderTerm(epoch: try c.u64("epoch"), holder: try c.text("holder"), acquiredAtMs: at)
+                return LeaderTerm(epoch: try c.u64("epoch"), holder: try c.text("holder"), acquiredAtMs: try c.int64("acquired_ms"))
             }
         }
     }
@@ -106,11 +100,6 @@ extension KeeperStore {
     /// Who may write (PostgreSQL only; SQLite always lets its one keeper write): see `WriteFence`.
     public func setWriteFence(_ fence: WriteFence) {
         (engine as? PostgresEngine)?.fence.withLockedValue { $0 = fence }
-    }
-
-    /// The fence in force.
-    public var writeFence: WriteFence {
-        (engine as? PostgresEngine)?.fence.withLockedValue { $0 } ?? .open
     }
 }
 
@@ -124,9 +113,8 @@ public final class LeaseClient: @unchecked Sendable {
     let engine: PostgresEngine
     var connection: PostgresConnection?
     let lock = NSLock()
-    var held: UInt64 = 0
     /// The epoch this instance holds, 0 when none.
-    public var epoch: UInt64 { lock.lock(); defer { lock.unlock() }; return held }
+    var held: UInt64 = 0
 
     /// A client for `instance` on a PostgreSQL store.
     public init(store: KeeperStore, instance: String, leaseMs: Int64) throws(StoreError) {

@@ -257,7 +257,6 @@ final class PostgresEngine: StoreEngine, @unchecked Sendable {
             return out
         } catch {
             if !conn.isClosed { _ = try? session.execute("ROLLBACK", []) }
-            if let e = error as? StoreError { throw e }
             throw Self.wrap(error, operation, location: settings.redactedURL)
         }
     }

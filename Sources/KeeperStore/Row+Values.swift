@@ -30,6 +30,11 @@ struct Col {
         return UInt64(v)
     }
 
+    func int64(_ column: String) throws(StoreError) -> Int64 {
+        guard case let .integer(v) = value(column) else { throw .corrupt(table: table, column: column, reason: "expected an integer") }
+        return v
+    }
+
     func u32(_ column: String) throws(StoreError) -> UInt32 {
         let v = try u64(column)
         guard let x = UInt32(exactly: v) else { throw .corrupt(table: table, column: column, reason: "out of range for uint32") }

@@ -273,10 +273,8 @@ public struct StoreReader {
     public func reorgs() throws -> [ReorgRecord] {
         try rows("SELECT * FROM reorgs ORDER BY id").map { row in
             let c = Col(row: row, table: "reorgs")
-            guard case let .integer(at) = c.value("detected_at") else {
-                throw StoreError.corrupt(table: "reorgs", column: "detected_at", reason: "expected an integer")
-            }
-            var r = ReorgRecord(oldTip: try c.u64("old_tip"), ancestor: try c.u64("ancestor"), depth: try c.u64("depth"), detectedAt: at)
+            var r = ReorgRecord(oldTip: try c.u64("old_tip"), ancestor: try c.u64("ancestor"), depth: try c.u64("depth"),
+                                detectedAt: try c.int64("detected_at"))
             r.id = try Int64(exactly: c.u64("id")) ?? 0
             return r
         }

@@ -115,9 +115,7 @@ extension StoreReader {
         guard case let .blob(raw) = c.value("raw") else {
             throw StoreError.corrupt(table: "transactions", column: "raw", reason: "expected a blob")
         }
-        guard case let .integer(id) = c.value("id"), case let .integer(created) = c.value("created_at") else {
-            throw StoreError.corrupt(table: "transactions", column: "id", reason: "expected integers")
-        }
+        let id = try c.int64("id"), created = try c.int64("created_at")
         var replacedBy: Int64?
         if case let .integer(r) = c.value("replaced_by") { replacedBy = r }
         return JournaledTransaction(id: id, nonce: try c.u64("nonce"), hash: try c.bytes32("hash"), raw: Array(raw),
