@@ -84,25 +84,11 @@ public final class LeadershipService: Service, @unchecked Sendable {
         try await lead(holder)
     }
 
-    /// Runs the leader's services beside the renewal loop; returns on graceful shutdown after releasing the lease.
-    func lead(_ holder: LeaseHolder) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for s in leaderServices { group.addTask { try await s.run() } }
-            group.addTask { try await self.renew(holder) }
-            // The first to end decides: a leader service that stops (graceful shutdown, or an error) ends the term.
-            defer { group.cancelAll() }
-            try await group.next()
-        }
-        store.setWriteFence(.follower)
-        lease.release()
-        monitor.metrics.leader.set(0.0)
-        logger.notice("released the leader lease", metadata: ["instance": "\(holder.instance)", "epoch": "\(holder.epoch)"])
-    }
-
-    /// Renews every lease/3 until graceful shutdown; ends the process when the lease is lost. A watchdog thread (not
-    /// the cooperative pool, which store calls blocked on a stalled database may fill) ends it too when no renewal was
+    /// Runs the leader's services beside the renewal loop; returns on graceful shutdown after releasing the lease. A
+    /// watchdog thread, started before any of them and outside Swift's cooperative pool (store calls blocked on a
+    /// stalled database may fill that pool before the renewal task ever runs), ends the process when no renewal was
     /// confirmed for a whole lease.
-    func renew(_ holder: LeaseHolder) async throws {
+    func lead(_ holder: LeaseHolder) async throws {
         let clock = ContinuousClock()
         let confirmed = LockedInstant(clock.now)
         let leading = LockedInstant.Flag()
@@ -120,6 +106,23 @@ public final class LeadershipService: Service, @unchecked Sendable {
         }
         watchdog.start()
         defer { leading.value = false }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.renew(holder, confirmed: confirmed) }
+            for s in leaderServices { group.addTask { try await s.run() } }
+            // The first to end decides: a leader service that stops (graceful shutdown, or an error) ends the term.
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        store.setWriteFence(.follower)
+        lease.release()
+        monitor.metrics.leader.set(0.0)
+        logger.notice("released the leader lease", metadata: ["instance": "\(holder.instance)", "epoch": "\(holder.epoch)"])
+    }
+
+    /// Renews every lease/3 until graceful shutdown, recording each confirmed renewal in `confirmed` (the watchdog's
+    /// clock); ends the process when the lease is lost.
+    func renew(_ holder: LeaseHolder, confirmed: LockedInstant) async throws {
+        let clock = ContinuousClock()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.renewInterval) } } catch { return }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
